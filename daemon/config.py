@@ -1,0 +1,82 @@
+"""The one place that reads the environment: every other module gets its values passed in."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Settings(BaseSettings):
+    """Daemon, API and CLI settings. Environment names are given per field (no prefix magic)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(
+        default=None, validation_alias="DATABASE_URL",
+        description="PostgreSQL URL; absent means the embedded PostgreSQL under <data dir>/pg.",
+    )
+    data_dir: Path = Field(default=Path("data"), validation_alias="BENCHSIGHT_DATA_DIR")
+    migrations_dir: Path = Field(
+        default=PROJECT_ROOT / "supabase" / "migrations", validation_alias="BENCHSIGHT_MIGRATIONS_DIR"
+    )
+    concurrency: int = Field(default=64, ge=1, validation_alias="BENCHSIGHT_CONCURRENCY")
+    kind_concurrency: dict[str, int] = Field(
+        default_factory=dict, validation_alias="BENCHSIGHT_KIND_CONCURRENCY",
+        description='Per-kind limits as JSON, e.g. {"etl": 1}; handlers declare their own defaults.',
+    )
+    lease_seconds: int = Field(default=30, ge=3, validation_alias="BENCHSIGHT_LEASE_SECONDS")
+    sweep_seconds: float = Field(default=5.0, gt=0, validation_alias="BENCHSIGHT_SWEEP_SECONDS")
+    cancel_poll_seconds: float = Field(default=0.5, gt=0, validation_alias="BENCHSIGHT_CANCEL_POLL_SECONDS")
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, validation_alias="BENCHSIGHT_SHUTDOWN_GRACE_SECONDS")
+    progress_interval_seconds: float = Field(
+        default=0.25, ge=0, validation_alias="BENCHSIGHT_PROGRESS_INTERVAL_SECONDS",
+        description="Minimum time between two progress writes of one job (the last one is always written).",
+    )
+    worker_id: str = Field(default_factory=_default_worker_id, validation_alias="BENCHSIGHT_WORKER_ID")
+    feeds: str = Field(
+        default="auto", validation_alias="BENCHSIGHT_FEEDS",
+        description="Comma list of wake-up feeds: realtime, listen, sweep; 'auto' picks what is available.",
+    )
+    pool_size: int = Field(default=8, ge=2, validation_alias="BENCHSIGHT_POOL_SIZE")
+    api_host: str = Field(default="127.0.0.1", validation_alias="BENCHSIGHT_API_HOST")
+    api_port: int = Field(default=8000, validation_alias="BENCHSIGHT_API_PORT")
+    log_level: str = Field(default="info", validation_alias="BENCHSIGHT_LOG_LEVEL")
+    cors_origins: str = Field(default="", validation_alias="CORS_ORIGINS", description="Comma list of origins.")
+    upload_limit_bytes: int = Field(default=50 * 1024 * 1024, ge=1, validation_alias="BENCHSIGHT_UPLOAD_LIMIT_BYTES")
+    supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
+    supabase_service_role_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY")
+    supabase_jwt_secret: SecretStr | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET")
+    watch_dir: Path | None = Field(
+        default=None, validation_alias="BENCHSIGHT_WATCH_DIR", description="Default: <data dir>/incoming."
+    )
+
+    @field_validator("data_dir", "migrations_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.data_dir / "output"
+
+    @property
+    def incoming_dir(self) -> Path:
+        return (self.watch_dir or self.data_dir / "incoming").expanduser().resolve()
+
+    @property
+    def embedded_pg_dir(self) -> Path:
+        return self.data_dir / "pg"

@@ -1,0 +1,96 @@
+"""What a handler gets besides its params: progress reporting (throttled), cancel state, the pool, settings,
+and a way to run CPU-heavy work in a process that cancel can terminate."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from daemon import processes, queries
+from daemon.config import Settings
+
+RUNNING_STATES = ("running", "processing", "uploading")
+
+
+class JobContext:
+    def __init__(
+        self, job: asyncpg.Record, *, pool: asyncpg.Pool, settings: Settings, worker: str,
+    ) -> None:
+        self.job_id: UUID = job["id"]
+        self.kind: str = job["kind"]
+        self.attempt: int = job["attempts"]
+        self.requested_by: str | None = job["requested_by"]
+        self.pool = pool
+        self.settings = settings
+        self.worker = worker
+        self.log = structlog.get_logger().bind(job_id=str(self.job_id), kind=self.kind)
+        self.status = "running"
+        self._interval = settings.progress_interval_seconds
+        self._last_write = 0.0
+        self._latest: tuple[str, int, str | None, str | None] | None = None
+        self._flush_task: asyncio.Task | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def progress(
+        self, pct: float, step: str | None = None, message: str | None = None, *, status: str | None = None
+    ) -> None:
+        """Report progress (0-100). Writes at most one row every progress_interval_seconds per job; the
+        latest report is always written, at the latest one interval later or when the job ends."""
+        if status is not None:
+            if status not in RUNNING_STATES:
+                raise ValueError(f"progress status must be one of {RUNNING_STATES}, not {status!r}")
+            if status != self.status:
+                self.log.info("job.status", status=status)
+            self.status = status
+        self._latest = (self.status, max(0, min(100, int(pct))), step, message)
+        wait = self._last_write + self._interval - time.monotonic()
+        if wait <= 0:
+            await self._write()
+        elif self._flush_task is None:
+            self._flush_task = asyncio.create_task(self._write_later(wait))
+
+    def progress_callback(self, start: float = 0.0, end: float = 100.0, status: str | None = None) -> Callable[[float, str], None]:
+        """A synchronous (fraction, step) callback that maps 0..1 into start..end percent, for child processes
+        and libraries that report fractions."""
+
+        def report(fraction: float, step: str) -> None:
+            pct = start + (end - start) * max(0.0, min(1.0, fraction))
+            asyncio.get_running_loop().create_task(self.progress(pct, step, status=status))
+
+        return report
+
+    async def run_in_process(self, func: Callable[..., Any], *args: Any,
+                             on_progress: Callable[[float, str], None] | None = None, **kwargs: Any) -> Any:
+        """Run CPU-heavy work in a child process that is terminated when the job is cancelled."""
+        return await processes.run_in_process(func, *args, on_progress=on_progress, **kwargs)
+
+    async def flush(self) -> None:
+        """Write the latest unwritten progress now (called by the dispatcher before the job ends)."""
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            self._flush_task = None
+        if self._latest is not None:
+            await self._write()
+
+    async def _write_later(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self._flush_task = None
+        await self._write()
+
+    async def _write(self) -> None:
+        async with self._write_lock:
+            latest, self._latest = self._latest, None
+            if latest is None:
+                return
+            self._last_write = time.monotonic()
+            status, pct, step, message = latest
+            try:
+                await queries.report_progress(self.pool, self.job_id, self.worker, status, pct, step, message)
+            except asyncpg.PostgresError as exc:  # the job ended or its lease was taken back meanwhile
+                self.log.warning("job.progress_not_written", error=str(exc))

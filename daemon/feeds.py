@@ -1,0 +1,126 @@
+"""Wake-up feeds. A feed only hints that work may be waiting; the claim is the truth. Each feed calls wake()
+on every hint and once after every (re)connect, so jobs inserted while it was away are caught up.
+
+- listen:   LISTEN job_requests on a dedicated connection, re-established after any drop.
+- sweep:    a wake-up every sweep_seconds, the safety net behind every other feed.
+- realtime: Supabase Realtime postgres_changes (daemon/realtime_feed.py), for hosts without LISTEN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Protocol
+
+import asyncpg
+import structlog
+
+from daemon import database
+
+log = structlog.get_logger()
+
+Wake = Callable[[], None]
+CHANNEL = "job_requests"
+
+
+class Feed(Protocol):
+    name: str
+
+    async def run(self, wake: Wake) -> None:
+        """Run until cancelled, calling wake() on each hint."""
+
+
+class SweepFeed:
+    name = "sweep"
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+
+    async def run(self, wake: Wake) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            wake()
+
+
+class ListenFeed:
+    """LISTEN on its own connection. Drops are noticed by asyncpg's termination callback and by a liveness
+    query every check_seconds (a silently dead TCP connection raises there), then the feed reconnects with
+    backoff and wakes once to catch up."""
+
+    name = "listen"
+
+    def __init__(self, url: str, *, check_seconds: float = 10.0, max_backoff: float = 10.0) -> None:
+        self.url = url
+        self.check_seconds = check_seconds
+        self.max_backoff = max_backoff
+        self.connected = asyncio.Event()
+
+    async def run(self, wake: Wake) -> None:
+        backoff = 0.2
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await database.connect(self.url)
+                dropped = asyncio.Event()
+                conn.add_termination_listener(lambda _c: dropped.set())
+                await conn.add_listener(CHANNEL, lambda *_args: wake())
+                log.info("feed.listen.subscribed", channel=CHANNEL)
+                self.connected.set()
+                backoff = 0.2
+                wake()  # catch up on anything inserted while we were not listening
+                while not dropped.is_set():
+                    try:
+                        await asyncio.wait_for(dropped.wait(), timeout=self.check_seconds)
+                    except TimeoutError:
+                        await asyncio.wait_for(conn.fetchval("select 1"), timeout=self.check_seconds)
+                log.warning("feed.listen.dropped")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure: log, back off, reconnect
+                log.warning("feed.listen.error", error=str(exc), retry_in=backoff)
+            finally:
+                self.connected.clear()
+                if conn is not None and not conn.is_closed():
+                    conn.terminate()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+
+async def listen_supported(url: str) -> bool:
+    """Whether LISTEN works on this connection (Supabase's transaction pooler drops it)."""
+    try:
+        conn = await database.connect(url)
+    except database.DatabaseUnavailable:
+        return False
+    try:
+        await conn.execute(f"listen {CHANNEL}; unlisten {CHANNEL}")
+        return True
+    except asyncpg.PostgresError:
+        return False
+    finally:
+        await conn.close()
+
+
+async def choose_feeds(spec: str, url: str, *, sweep_seconds: float,
+                       realtime_factory: Callable[[], Feed] | None = None) -> list[Feed]:
+    """Feeds named in spec ('auto' or a comma list of realtime, listen, sweep). 'auto' is realtime when
+    configured, listen when the database allows it, and always the sweep."""
+    names = [n.strip() for n in spec.split(",") if n.strip()] if spec != "auto" else ["realtime", "listen", "sweep"]
+    unknown = set(names) - {"realtime", "listen", "sweep"}
+    if unknown:
+        raise ValueError(f"BENCHSIGHT_FEEDS: unknown feed(s) {sorted(unknown)}; use realtime, listen, sweep or auto")
+    feeds: list[Feed] = []
+    if "realtime" in names and realtime_factory is not None:
+        feeds.append(realtime_factory())
+    elif "realtime" in names and spec != "auto":
+        raise ValueError("BENCHSIGHT_FEEDS names realtime but SUPABASE_URL / SUPABASE_SERVICE_ROLE_KEY are not set")
+    if "listen" in names:
+        if await listen_supported(url):
+            feeds.append(ListenFeed(url))
+        elif spec != "auto":
+            raise ValueError("BENCHSIGHT_FEEDS names listen but this database connection does not allow LISTEN")
+        else:
+            log.warning("feed.listen.unavailable", hint="LISTEN not allowed on this connection; relying on others")
+    if "sweep" in names or spec == "auto":
+        feeds.append(SweepFeed(sweep_seconds))
+    return feeds

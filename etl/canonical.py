@@ -1,0 +1,120 @@
+"""Canonical frames every reader produces, whatever the input format, and clock parsing.
+
+Per game, a reader returns a ``TrackedGame`` holding:
+
+- events: one row per event (EVENT_COLUMNS)
+- event_players: one row per player in an event (EVENT_PLAYER_COLUMNS); side 'event' or 'opp'
+- shifts: one row per shift (SHIFT_COLUMNS)
+- shift_players: one row per player on the ice in a shift (SHIFT_PLAYER_COLUMNS)
+- roster: jersey -> player_id from the tracker file itself (JSON rosters; empty for workbooks)
+
+Clocks are seconds remaining in the period (the game clock counts down). Team sides are 'home' / 'away'
+as the tracker recorded them; builders map them to team ids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from etl.issues import Issues
+
+EVENT_COLUMNS = {
+    "game_id": "Int64", "event_id": "Int64", "period": "Int64", "clock_start_s": "float64",
+    "clock_end_s": "float64", "event_type": "str", "event_detail": "str", "event_detail_2": "str",
+    "success": "boolean", "team_venue": "str", "zone": "str", "linked_event_id": "Int64", "strength": "str",
+    "puck_x": "float64", "puck_y": "float64", "row": "Int64",
+}
+EVENT_PLAYER_COLUMNS = {
+    "game_id": "Int64", "event_id": "Int64", "seq": "Int64", "side": "str", "role_number": "Int64",
+    "team_venue": "str", "jersey": "Int64", "play_detail_1": "str", "play_detail_2": "str",
+    "play_success": "str", "player_id": "str", "row": "Int64",
+}
+SHIFT_COLUMNS = {
+    "game_id": "Int64", "shift_id": "Int64", "period": "Int64", "clock_start_s": "float64",
+    "clock_end_s": "float64", "start_type": "str", "stop_type": "str", "row": "Int64",
+}
+SHIFT_PLAYER_COLUMNS = {
+    "game_id": "Int64", "shift_id": "Int64", "team_venue": "str", "slot": "str", "jersey": "Int64",
+    "player_id": "str",
+}
+ROSTER_COLUMNS = {
+    "game_id": "Int64", "team_venue": "str", "jersey": "Int64", "player_id": "str", "player_name": "str",
+    "position": "str",
+}
+
+SHIFT_SLOTS = ("F1", "F2", "F3", "D1", "D2", "X", "G")
+
+
+def typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """Return df with exactly ``columns`` (missing ones filled with nulls) cast to their dtypes."""
+    out = {}
+    n = len(df)
+    for name, dtype in columns.items():
+        s = df[name] if name in df.columns else pd.Series([None] * n, dtype=object)
+        s = s.reset_index(drop=True)
+        if dtype == "Int64":
+            s = pd.to_numeric(s, errors="coerce")
+            if pd.api.types.is_float_dtype(s.dtype):
+                s = s.where(s == s.round())
+            s = s.astype("Int64")
+        elif dtype == "float64":
+            s = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif dtype == "boolean":
+            s = s.astype("boolean")
+        else:
+            s = s.astype("str")
+            s = s.where(~s.isin(["", "nan", "None"]))
+        out[name] = s
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
+
+
+def empty(columns: dict[str, str]) -> pd.DataFrame:
+    return typed(pd.DataFrame(), columns)
+
+
+@dataclass
+class TrackedGame:
+    """What a reader produced for one game from one tracker file."""
+
+    game_id: int
+    source_file: str
+    format: str  # 'workbook-derived', 'workbook-slim', 'json-23.8', ...
+    events: pd.DataFrame
+    event_players: pd.DataFrame
+    shifts: pd.DataFrame
+    shift_players: pd.DataFrame
+    roster: pd.DataFrame
+    issues: Issues = field(default_factory=Issues)
+    home_team_name: str | None = None
+    away_team_name: str | None = None
+    home_attacks_right_p1: bool | None = None
+
+    @property
+    def detail_score(self) -> tuple[int, int, int]:
+        """How much this file tracked: (has real shifts, event-player rows, events)."""
+        return (int(len(self.shifts) > 1), len(self.event_players), len(self.events))
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,3}):(\d{1,2})(?::(\d{1,2}))?\s*$")
+
+
+def parse_clock(values: pd.Series) -> pd.Series:
+    """Parse 'MM:SS' (or 'H:MM:SS') clock strings to seconds; unparseable values become NaN."""
+    s = values.astype("str")
+    parts = s.str.extract(_CLOCK)
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[1], errors="coerce")
+    c = pd.to_numeric(parts[2], errors="coerce")
+    three = c.notna()
+    return pd.Series(np.where(three, a * 3600 + b * 60 + c, a * 60 + b), index=values.index, dtype="float64")
+
+
+def normalise_detail(values: pd.Series) -> pd.Series:
+    """Tracker generations spell details 'Pass-Completed' or 'Pass_Completed'; use the workbook's '_' form."""
+    s = values.astype("str").str.strip()
+    s = s.where(~s.isin(["", "nan", "None"]))
+    return s.str.replace("-", "_", regex=False)

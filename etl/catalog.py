@@ -1,0 +1,290 @@
+"""The table catalog: every output table's name, kind, primary key and typed columns.
+
+The catalog drives CSV writing, the manifest, schema generation, upload and validation.
+Adding a table is adding one builder (in ``etl/builders``) and one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+ColumnType = Literal["text", "int", "float", "bool", "date", "timestamp"]
+TableKind = Literal["dim", "fact", "qa"]
+
+PANDAS_DTYPES: dict[str, str] = {
+    "text": "str",
+    "int": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "date": "datetime64[s]",
+    "timestamp": "datetime64[us, UTC]",
+}
+
+PG_TYPES: dict[str, str] = {
+    "text": "text",
+    "int": "bigint",
+    "float": "double precision",
+    "bool": "boolean",
+    "date": "date",
+    "timestamp": "timestamptz",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    nullable: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    kind: TableKind
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    foreign_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"table {self.name} has no column {name!r}")
+
+
+def pg_type(column: Column) -> str:
+    """PostgreSQL type of a catalog column."""
+    return PG_TYPES[column.type]
+
+
+def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Select the catalog's columns in order and cast them to the catalog's dtypes.
+
+    Raises ValueError naming the table when a builder did not produce a catalog column.
+    """
+    missing = [c for c in spec.column_names if c not in df.columns]
+    if missing:
+        raise ValueError(f"builder for {spec.name} did not produce columns {missing}")
+    out = {}
+    for col in spec.columns:
+        out[col.name] = _cast(df[col.name], col.type)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+
+
+def _cast(s: pd.Series, type_: str) -> pd.Series:
+    s = s.reset_index(drop=True)
+    if type_ == "int":
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            s = pd.to_numeric(s, errors="coerce")
+        if pd.api.types.is_float_dtype(s.dtype):
+            s = s.round()
+        return s.astype("Int64")
+    if type_ == "float":
+        return pd.to_numeric(s, errors="coerce").astype("float64")
+    if type_ == "bool":
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            s = s.map({"True": True, "False": False, "true": True, "false": False, True: True, False: False})
+        return s.astype("boolean")
+    if type_ == "date":
+        return pd.to_datetime(s, errors="coerce").astype("datetime64[s]")
+    if type_ == "timestamp":
+        return pd.to_datetime(s, errors="coerce", utc=True).astype("datetime64[us, UTC]")
+    return s.astype("str")
+
+
+def read_table_csv(path: str | Path, spec: TableSpec) -> pd.DataFrame:
+    """Read a CSV written by the ETL back with the catalog's dtypes."""
+    raw_types = {
+        c.name: ("str" if c.type in ("text", "date", "timestamp", "bool") else "float64")
+        for c in spec.columns
+    }
+    df = pd.read_csv(path, dtype=raw_types, keep_default_na=False, na_values=[""])
+    return conform(df, spec)
+
+
+def _c(spec: str, description: str = "") -> Column:
+    """Parse 'name:type' or 'name:type!' (not nullable)."""
+    name, type_ = spec.split(":")
+    nullable = not type_.endswith("!")
+    return Column(name, type_.rstrip("!"), nullable, description)  # type: ignore[arg-type]
+
+
+def _table(
+    name: str,
+    kind: TableKind,
+    pk: tuple[str, ...],
+    columns: str,
+    fks: dict[str, tuple[str, str]] | None = None,
+    description: str = "",
+) -> TableSpec:
+    cols = tuple(_c(tok) for tok in columns.split())
+    pk_cols = [c for c in cols if c.name in pk]
+    if len(pk_cols) != len(pk):
+        raise ValueError(f"catalog: {name} primary key {pk} not among its columns")
+    cols = tuple(Column(c.name, c.type, False, c.description) if c.name in pk else c for c in cols)
+    return TableSpec(name, kind, pk, cols, fks or {}, description)
+
+
+_PLAYER = {"player_id": ("dim_player", "player_id")}
+_GAME = {"game_id": ("dim_schedule", "game_id")}
+_TEAM = {"team_id": ("dim_team", "team_id")}
+
+_TRACKED_PLAYER_STATS = """
+    tracked_goals:int tracked_primary_assists:int tracked_secondary_assists:int tracked_assists:int
+    tracked_points:int shots:int shots_on_goal:int shots_blocked:int shots_missed:int
+    corsi_for:int corsi_against:int fenwick_for:int fenwick_against:int
+    toi_seconds:float shift_count:int plus_minus:int plus_minus_ev:int
+    faceoff_wins:int faceoff_losses:int giveaways:int takeaways:int zone_entries:int zone_exits:int
+"""
+
+_TABLES = [
+    # ---------------------------------------------------------------- dims
+    _table("dim_league", "dim", ("league_id",), "league_id:text league_name:text",
+           description="Leagues (from the league workbook)."),
+    _table("dim_season", "dim", ("season_id",),
+           "season_id:text season:int session:text league_id:text start_date:date",
+           {"league_id": ("dim_league", "league_id")}, "Seasons (from the league workbook)."),
+    _table("dim_team", "dim", ("team_id",),
+           "team_id:text team_name:text long_team_name:text team_code:text league_id:text "
+           "color_primary:text color_secondary:text logo_url:text team_url:text",
+           {"league_id": ("dim_league", "league_id")}, "Teams (from the league workbook)."),
+    _table("dim_player", "dim", ("player_id",),
+           "player_id:text full_name:text first_name:text last_name:text primary_position:text "
+           "skill_rating:int current_team_id:text anonymised_name:text player_url:text image_url:text",
+           description="Players (from the league workbook). anonymised_name is the workbook's random name."),
+    _table("dim_schedule", "dim", ("game_id",),
+           "game_id:int season_id:text date:date game_time:text home_team_id:text away_team_id:text "
+           "home_team_name:text away_team_name:text game_type:text playoff_round:text last_period_type:text "
+           "home_total_goals:int away_total_goals:int game_url:text",
+           {"season_id": ("dim_season", "season_id"), "home_team_id": ("dim_team", "team_id"),
+            "away_team_id": ("dim_team", "team_id")},
+           "Games as the league schedule lists them (official totals as written in the schedule)."),
+    _table("dim_event_type", "dim", ("event_type_id",),
+           "event_type_id:text event_type_code:text event_type_name:text event_category:text "
+           "description:text is_corsi:bool is_fenwick:bool",
+           description="Tracker event types (workbook vocabulary)."),
+    _table("dim_event_detail", "dim", ("event_detail_id",),
+           "event_detail_id:text event_detail_code:text event_detail_name:text event_type:text category:text "
+           "description:text is_shot_on_goal:bool is_goal:bool is_miss:bool is_block:bool danger_potential:text",
+           description="Event detail vocabulary (workbook)."),
+    _table("dim_event_detail_2", "dim", ("event_detail_2_id",),
+           "event_detail_2_id:text event_detail_2_code:text event_detail_2_name:text event_type:text "
+           "event_type_macro:text category:text description:text is_shot_on_goal:bool is_goal:bool "
+           "is_miss:bool is_block:bool danger_potential:text",
+           description="Second event detail vocabulary (workbook)."),
+    _table("dim_play_detail", "dim", ("play_detail_id",),
+           "play_detail_id:text play_detail_code:text play_detail_name:text play_category:text "
+           "skill_level:text description:text",
+           description="Play detail vocabulary (workbook dim_play_detail)."),
+    _table("dim_play_detail_2", "dim", ("play_detail_id",),
+           "play_detail_id:text play_detail_code:text play_detail_name:text play_category:text "
+           "skill_level:text description:text",
+           description="Second play detail vocabulary (workbook dim_play_detail_2)."),
+    _table("dim_period", "dim", ("period_id",), "period_id:int period_name:text period_type:text",
+           description="Periods: 1-3 regulation, 4 overtime, 5 shootout."),
+    _table("dim_strength", "dim", ("strength",),
+           "strength:text skaters_for:int skaters_against:int is_even:bool situation:text",
+           description="Manpower situations 'NvM' (N skaters for the team of reference, M against)."),
+    # ---------------------------------------------------------------- facts
+    _table("fact_gameroster", "fact", ("game_id", "player_id"),
+           "game_id:int player_id:text team_id:text team_venue:text jersey:int jersey_raw:text position:text "
+           "goals:int assists:int points:int pim:int goals_against:int is_sub:bool",
+           {**_GAME, **_PLAYER, **_TEAM},
+           "The official scoresheet: one row per player per game (workbook fact_gameroster)."),
+    _table("fact_events", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int period:int clock_start_s:float clock_end_s:float event_type:text "
+           "event_detail:text event_detail_2:text success:bool team_id:text team_venue:text zone:text "
+           "linked_event_id:int strength:text puck_x:float puck_y:float source_file:text",
+           {**_GAME, **_TEAM}, "One row per tracked event. Clocks are seconds remaining in the period."),
+    _table("fact_event_players", "fact", ("game_id", "event_id", "seq"),
+           "game_id:int event_id:int seq:int role:text side:text role_number:int team_id:text team_venue:text "
+           "jersey:int player_id:text play_detail_1:text play_detail_2:text play_success:text",
+           {**_GAME, **_PLAYER, **_TEAM},
+           "One row per player in an event: role event_player_N (event team) or opp_player_N (opponent)."),
+    _table("fact_shifts", "fact", ("game_id", "shift_id"),
+           "game_id:int shift_id:int period:int clock_start_s:float clock_end_s:float duration_s:float "
+           "start_type:text stop_type:text home_skaters:int away_skaters:int strength:text "
+           "home_empty_net:bool away_empty_net:bool source_file:text",
+           _GAME, "One row per shift (interval between line changes); strength is home v away skaters."),
+    _table("fact_shift_players", "fact", ("game_id", "shift_id", "team_venue", "slot"),
+           "game_id:int shift_id:int team_venue:text slot:text team_id:text jersey:int player_id:text is_goalie:bool",
+           {**_GAME, **_PLAYER, **_TEAM}, "One row per player on the ice in a shift (slots F1 F2 F3 D1 D2 X G)."),
+    _table("fact_goals", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int period:int clock_s:float team_id:text team_venue:text goal_type:text "
+           "scorer_player_id:text scorer_jersey:int primary_assist_player_id:text primary_assist_jersey:int "
+           "secondary_assist_player_id:text secondary_assist_jersey:int goalie_player_id:text strength:text",
+           {**_GAME, **_TEAM}, "Tracked goals (event type Goal) with scorer and linked assists."),
+    _table("fact_shots", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int period:int clock_s:float team_id:text team_venue:text "
+           "shooter_player_id:text shooter_jersey:int event_detail:text shot_type:text result:text "
+           "is_on_goal:bool is_goal:bool is_blocked:bool is_missed:bool x:float y:float "
+           "distance_ft:float angle_deg:float",
+           {**_GAME, **_TEAM}, "Tracked shot attempts (event type Shot)."),
+    _table("fact_faceoffs", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int period:int clock_s:float zone:text event_detail:text "
+           "winner_team_id:text winner_player_id:text winner_jersey:int loser_team_id:text "
+           "loser_player_id:text loser_jersey:int",
+           _GAME, "Tracked faceoffs; the event team won the draw."),
+    _table("fact_zone_entries", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int period:int clock_s:float team_id:text player_id:text jersey:int "
+           "entry_type:text success:bool",
+           {**_GAME, **_PLAYER, **_TEAM}, "Tracked zone entries (Zone_Entry_Exit / Zone_Entry)."),
+    _table("fact_zone_exits", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int period:int clock_s:float team_id:text player_id:text jersey:int "
+           "exit_type:text success:bool",
+           {**_GAME, **_PLAYER, **_TEAM}, "Tracked zone exits (Zone_Entry_Exit / Zone_Exit)."),
+    _table("fact_player_game_stats", "fact", ("game_id", "player_id"),
+           "game_id:int player_id:text team_id:text team_venue:text jersey:int position:text game_status:text "
+           "goals:int assists:int points:int" + _TRACKED_PLAYER_STATS,
+           {**_GAME, **_PLAYER, **_TEAM},
+           "Per player per game: official goals/assists/points (scoresheet) and tracked stats (events, shifts). "
+           "Tracked columns are null when the game is untracked; toi/shift/on-ice columns null without shifts."),
+    _table("fact_goalie_game_stats", "fact", ("game_id", "player_id"),
+           "game_id:int player_id:text team_id:text game_status:text official_goals_against:int "
+           "shots_against:int saves:int goals_against:int save_pct:float toi_seconds:float",
+           {**_GAME, **_PLAYER, **_TEAM}, "Per goalie per game: tracked shots against, saves, goals against."),
+    _table("fact_team_game_stats", "fact", ("game_id", "team_id"),
+           "game_id:int team_id:text opponent_team_id:text team_venue:text game_status:text "
+           "goals:int goals_against:int result:text tracked_goals:int tracked_goals_against:int "
+           "shots:int shots_on_goal:int corsi_for:int corsi_against:int fenwick_for:int fenwick_against:int "
+           "faceoff_wins:int faceoff_losses:int giveaways:int takeaways:int zone_entries:int zone_exits:int",
+           {**_GAME, **_TEAM}, "Per team per game: official result and tracked team totals."),
+    _table("fact_player_season_stats", "fact", ("season_id", "player_id"),
+           "season_id:text player_id:text games_played:int goals:int assists:int points:int tracked_games:int"
+           + _TRACKED_PLAYER_STATS,
+           {"season_id": ("dim_season", "season_id"), **_PLAYER},
+           "Per player per season: official totals over all games; tracked totals over complete games only."),
+    _table("fact_goalie_season_stats", "fact", ("season_id", "player_id"),
+           "season_id:text player_id:text games_played:int official_goals_against:int tracked_games:int "
+           "shots_against:int saves:int goals_against:int save_pct:float",
+           {"season_id": ("dim_season", "season_id"), **_PLAYER},
+           "Per goalie per season; tracked columns over complete games only."),
+    _table("fact_team_season_stats", "fact", ("season_id", "team_id"),
+           "season_id:text team_id:text games_played:int wins:int losses:int ties:int goals_for:int "
+           "goals_against:int tracked_games:int shots:int shots_on_goal:int corsi_for:int corsi_against:int "
+           "fenwick_for:int fenwick_against:int faceoff_wins:int faceoff_losses:int",
+           {"season_id": ("dim_season", "season_id"), **_TEAM},
+           "Per team per season; tracked columns over complete games only."),
+    # ---------------------------------------------------------------- qa
+    _table("qa_game_completeness", "qa", ("game_id",),
+           "game_id:int source_file:text home_team_id:text away_team_id:text official_home_goals:int "
+           "official_away_goals:int tracked_home_goals:int tracked_away_goals:int events:int event_players:int "
+           "shifts:int periods_covered:text has_shifts:bool status:text note:text",
+           _GAME, "Per game: tracked vs official goals; status complete / partial / untracked."),
+    _table("qa_data_issues", "qa", ("issue_id",),
+           "issue_id:int game_id:int file:text sheet:text row:int column:text severity:text category:text "
+           "message:text action:text",
+           description="Every anomaly found in the inputs, with what the ETL did about it."),
+]
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in _TABLES}

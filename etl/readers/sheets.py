@@ -1,0 +1,71 @@
+"""Reading worksheets with python-calamine: one open per file, only the sheets asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import python_calamine
+
+
+class InputError(Exception):
+    """An input file cannot be used; the message names the file, sheet, column or row."""
+
+
+def open_workbook(path: Path) -> python_calamine.CalamineWorkbook:
+    try:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several types for corrupt / truncated zips
+        raise InputError(f"workbook {path.name}: cannot be opened ({type(exc).__name__}: {exc})") from exc
+
+
+def read_sheet(
+    wb: python_calamine.CalamineWorkbook, path: Path, sheet: str, *, required: bool = True
+) -> pd.DataFrame | None:
+    """A sheet as a DataFrame: first row is the header, '' cells become NaN, blank headers are dropped.
+
+    The frame keeps an ``_row`` column with the 1-based spreadsheet row number for issue messages.
+    """
+    if sheet not in wb.sheet_names:
+        if required:
+            raise InputError(f"workbook {path.name}: sheet {sheet!r} is missing (has {wb.sheet_names})")
+        return None
+    try:
+        rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise InputError(f"workbook {path.name}: sheet {sheet!r} cannot be read ({exc})") from exc
+    if not rows:
+        return pd.DataFrame({"_row": pd.Series([], dtype="int64")})
+    header = [str(h).strip() for h in rows[0]]
+    keep = [i for i, h in enumerate(header) if h and h not in header[:i]]
+    width = len(header)
+    body = [r if len(r) == width else (list(r) + [""] * width)[:width] for r in rows[1:]]
+    arr = np.array(body, dtype=object).reshape(len(body), width) if body else np.empty((0, width), object)
+    df = pd.DataFrame(arr[:, keep], columns=[header[i] for i in keep])
+    df = df.replace({"": np.nan})
+    df["_row"] = np.arange(2, len(df) + 2)
+    return df
+
+
+def require_columns(df: pd.DataFrame, columns: list[str], path: Path, sheet: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"workbook {path.name}: sheet {sheet!r} lacks column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(repr(m) for m in missing)
+        )
+
+
+def numeric(df: pd.DataFrame, column: str) -> pd.Series:
+    """Column as float; text that is not a number becomes NaN (callers flag it)."""
+    if column not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype="float64")
+    return pd.to_numeric(df[column], errors="coerce").astype("float64")
+
+
+def text(df: pd.DataFrame, column: str) -> pd.Series:
+    if column not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype="str")
+    s = df[column].astype("str").str.strip()
+    return s.where(~s.isin(["", "nan", "None"]))
