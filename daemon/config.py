@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     watch_dir: Path | None = Field(
         default=None, validation_alias="BENCHSIGHT_WATCH_DIR", description="Default: <data dir>/incoming."
     )
+    watch: bool = Field(
+        default=True, validation_alias="BENCHSIGHT_WATCH",
+        description="Run the watch folder beside the daemon (on/off).",
+    )
+    watch_stable_seconds: float = Field(
+        default=2.0, gt=0, validation_alias="BENCHSIGHT_WATCH_STABLE_SECONDS",
+        description="A dropped file is taken once its size and mtime stay unchanged this long.",
+    )
+    notify_socket: str | None = Field(
+        default=None, validation_alias="NOTIFY_SOCKET", description="Set by systemd for Type=notify units."
+    )
+    watchdog_usec: int | None = Field(
+        default=None, validation_alias="WATCHDOG_USEC", description="Set by systemd when WatchdogSec= is on."
+    )
+    watchdog_pid: int | None = Field(
+        default=None, validation_alias="WATCHDOG_PID", description="The pid systemd expects WATCHDOG=1 from."
+    )
 
     @field_validator("data_dir", "migrations_dir")
     @classmethod

@@ -179,8 +179,7 @@ class Dispatcher:
             if self._maybe_more:
                 self.wake()
         if outcome is not None:
-            if outcome.status != "completed":
-                await ctx.flush()
+            await ctx.flush()  # the last progress report is always written (no-op when nothing is pending)
             self._record(outcome, kind)
         elif entry is not None and entry.stop_reason == "shutdown":
             self.stats["released"] += 1

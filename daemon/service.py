@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 import structlog
 
-from daemon import database, feeds, migrations
+from daemon import database, feeds, migrations, systemd, watch
 from daemon.config import Settings
 from daemon.dispatcher import Dispatcher
 from daemon.registry import load_handlers
@@ -62,7 +62,10 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 async def run_worker(settings: Settings, *, extra: Callable[[asyncpg.Pool, Dispatcher, str], Awaitable[None]] | None = None,
                      stop: asyncio.Event | None = None) -> None:
-    """Migrate, then run the dispatcher until SIGTERM/SIGINT. `extra` runs beside it (the HTTP API)."""
+    """Migrate, then run the dispatcher until SIGTERM/SIGINT. `extra` runs beside it (the HTTP API), and so do
+    the watch folder (BENCHSIGHT_WATCH) and the systemd notifier (READY=1, WATCHDOG=1, STOPPING=1)."""
+    notifier = systemd.Notifier.from_settings(settings)
+    notifier.notify("STATUS=connecting to the database and applying migrations")
     url = database.database_url(settings)
     applied = await migrate(url, settings)
     if applied:
@@ -72,6 +75,10 @@ async def run_worker(settings: Settings, *, extra: Callable[[asyncpg.Pool, Dispa
     async with open_pool(url, settings) as pool:
         dispatcher = await build_dispatcher(pool, url, settings)
         side = [asyncio.create_task(extra(pool, dispatcher, url))] if extra else []
+        side.append(asyncio.create_task(systemd.supervise(notifier, dispatcher, stop,
+                                                          interval=systemd.watchdog_interval(settings))))
+        if settings.watch:
+            side.append(asyncio.create_task(watch.WatchFolder.from_settings(pool, settings, dispatcher.wake).run()))
         try:
             await dispatcher.run(stop)
         finally:

@@ -1,0 +1,141 @@
+"""Reading request input into the handlers' own pydantic models: JSON bodies, query strings, path ids and
+multipart uploads (counted while streaming, so an upload over the limit is refused as soon as it is exceeded).
+Malformed input is 400, input that parses but does not validate is 422 with the field errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TypeVar
+from uuid import UUID
+
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel, ValidationError
+
+from daemon.http.errors import ApiError, from_validation_error, invalid
+
+M = TypeVar("M", bound=BaseModel)
+
+_TEXT_FIELD_LIMIT = 64 * 1024
+_CHUNK = 256 * 1024
+
+
+def _nul_path(value: object, loc: tuple) -> tuple | None:
+    """Where a NUL character hides in decoded JSON (PostgreSQL text and jsonb cannot store it)."""
+    if isinstance(value, str):
+        return loc if "\x00" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _nul_path(k, loc) or _nul_path(v, (*loc, k))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _nul_path(v, (*loc, i))
+            if found:
+                return found
+    return None
+
+
+def validate(model: type[M], data: dict, where: str) -> M:
+    nul = _nul_path(data, (where,))
+    if nul is not None:
+        raise invalid(nul, "text may not contain NUL characters", "string_nul")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc, where) from None
+
+
+async def json_body(request: web.Request, model: type[M]) -> M:
+    """The body as model; an empty body means all defaults. aiohttp's client_max_size answers 413."""
+    raw = await request.read()
+    if not raw.strip():
+        data: object = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise ApiError(400, f"malformed JSON body: {exc}") from None
+    if not isinstance(data, dict):
+        raise invalid(["body"], "the body must be a JSON object", "model_type")
+    return validate(model, data, "body")
+
+
+def query(request: web.Request, model: type[M]) -> M:
+    """Query parameters as model (the first value of a repeated name; unknown names are ignored)."""
+    return validate(model, {k: request.query.getone(k) for k in request.query.keys()}, "query")
+
+
+def job_id(request: web.Request) -> UUID:
+    raw = request.match_info["job_id"]
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise invalid(["path", "job_id"], "not a job id (a UUID)", "uuid_parsing") from None
+
+
+@dataclass
+class Upload:
+    """A multipart form: its text fields and its one file."""
+
+    filename: str
+    content: bytes
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+async def upload(request: web.Request, limit: int, *, file_field: str = "file") -> Upload:
+    """Read a multipart/form-data body with one file part (file_field) and small text fields.
+
+    413 as soon as the body passes limit bytes (the declared Content-Length is checked first), 400 when the
+    body is not multipart, 422 when the file part is missing.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, f"upload larger than the limit of {limit} bytes")
+    if not request.content_type.startswith("multipart/"):
+        raise ApiError(400, f"expected a multipart/form-data body with a file field {file_field!r}")
+    try:
+        reader = await request.multipart()
+    except (ValueError, AssertionError, KeyError) as exc:
+        raise ApiError(400, f"malformed multipart body: {exc}") from None
+    fields: dict[str, str] = {}
+    filename: str | None = None
+    content = bytearray()
+    total = 0
+    try:
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                raise ApiError(400, "nested multipart bodies are not accepted")
+            name = part.name or ""
+            if name == file_field and filename is None:
+                filename = part.filename or ""
+                while chunk := await part.read_chunk(_CHUNK):
+                    total += len(chunk)
+                    if total > limit:
+                        raise ApiError(413, f"upload larger than the limit of {limit} bytes")
+                    content += chunk
+            else:
+                data = bytearray()
+                while chunk := await part.read_chunk(_CHUNK):
+                    total += len(chunk)
+                    if total > limit:
+                        raise ApiError(413, f"upload larger than the limit of {limit} bytes")
+                    if len(data) + len(chunk) > _TEXT_FIELD_LIMIT:
+                        raise invalid(["body", name], f"form field longer than {_TEXT_FIELD_LIMIT} bytes")
+                    data += chunk
+                if name and name not in fields:
+                    try:
+                        fields[name] = data.decode(part.get_charset("utf-8"))
+                    except (UnicodeDecodeError, LookupError):
+                        raise invalid(["body", name], "form field is not UTF-8 text", "string_unicode") from None
+    except (ValueError, AssertionError, KeyError) as exc:
+        raise ApiError(400, f"malformed multipart body: {exc}") from None
+    if filename is None:
+        raise invalid(["body", file_field], "a file is required", "missing")
+    for name, value in fields.items():
+        if "\x00" in value:
+            raise invalid(["body", name], "text may not contain NUL characters", "string_nul")
+    return Upload(filename=filename, content=bytes(content), fields=fields)

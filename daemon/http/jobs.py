@@ -1,0 +1,122 @@
+"""The job as the API shows it, and the reads and inserts behind the routes. Inserts go through the SQL
+function enqueue_job (dedupe: a second identical request gets the active twin back)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from aiohttp import web
+from pydantic import BaseModel
+
+from daemon.http.errors import invalid, json_response
+
+# The row plus the messages of the job's error events, in one round trip.
+SHAPE_COLUMNS = (
+    "j.id, j.kind, j.status, j.progress, j.current_step, j.params, j.result, j.error, j.attempts, "
+    "j.cancel_requested, j.created_at, j.started_at, j.finished_at, "
+    "array(select e.message from job_events e where e.job_id = j.id and e.level = 'error' and e.message is not null "
+    "order by e.id) as errors"
+)
+GET_JOB = f"select {SHAPE_COLUMNS} from job_requests j where j.id = $1"
+LIST_JOBS = (
+    f"select {SHAPE_COLUMNS} from job_requests j "
+    "where ($1::text is null or j.status = $1) and ($2::text is null or j.kind = $2) "
+    "and ($3::timestamptz is null or (j.created_at, j.id) < ($3, $4::uuid)) "
+    "order by j.created_at desc, j.id desc limit $5"
+)
+# created: the row was inserted by this statement (its created_at is this transaction's now()), not a twin.
+ENQUEUE = (
+    f"select {SHAPE_COLUMNS}, j.created_at = now() as created "
+    "from enqueue_job($1, $2, 0, null, $3, 3, $4) j"
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def job_shape(row: asyncpg.Record) -> dict:
+    """A job row as the API answers it (models.JobOut)."""
+    result = row["result"]
+    return {
+        "job_id": str(row["id"]),
+        "kind": row["kind"],
+        "status": row["status"],
+        "progress": row["progress"],
+        "current_step": row["current_step"],
+        "params": row["params"],
+        "result": result,
+        "error": row["error"],
+        "errors": list(row["errors"]),
+        "attempts": row["attempts"],
+        "cancel_requested": row["cancel_requested"],
+        "created_at": _iso(row["created_at"]),
+        "started_at": _iso(row["started_at"]),
+        "completed_at": _iso(row["finished_at"]),
+        "tables_created": result.get("tables_created") if isinstance(result, dict) else None,
+    }
+
+
+async def get_job(pool: asyncpg.Pool, job_id: UUID) -> dict | None:
+    row = await pool.fetchrow(GET_JOB, job_id)
+    return job_shape(row) if row is not None else None
+
+
+async def list_jobs(pool: asyncpg.Pool, *, status: str | None, kind: str | None, limit: int,
+                    cursor: str | None) -> dict:
+    """One page, newest first, with the cursor of the next page (keyset paging on created_at, id)."""
+    after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
+    rows = await pool.fetch(LIST_JOBS, status, kind, after_at, after_id, limit + 1)
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None
+    return {"jobs": [job_shape(r) for r in page], "next_cursor": next_cursor}
+
+
+def encode_cursor(created_at: datetime, job_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{job_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, job_id = text.partition("|")
+        return datetime.fromisoformat(at), UUID(job_id)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid(["query", "cursor"], "not a cursor from a previous page (next_cursor)") from None
+
+
+def canonical_params(params: BaseModel) -> dict:
+    """Params as stored: every field, defaults included, under its public (alias) name."""
+    return params.model_dump(mode="json", by_alias=True)
+
+
+def dedupe_key(kind: str, params: dict, *extra: str) -> str:
+    """kind + sha256 of the params as sorted JSON (plus e.g. an uploaded file's hash)."""
+    text = json.dumps(params, sort_keys=True, separators=(",", ":")) + "".join(f"|{e}" for e in extra)
+    return f"{kind}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+async def enqueue(pool: asyncpg.Pool, kind: str, params: BaseModel, *, requested_by: str,
+                  dedupe: str | None = None) -> tuple[dict, bool]:
+    """Insert a job (or find its active twin); returns (job, created)."""
+    data = canonical_params(params)
+    row = await pool.fetchrow(ENQUEUE, kind, data, dedupe or dedupe_key(kind, data), requested_by)
+    return job_shape(row), row["created"]
+
+
+def job_created_response(job: dict, created: bool) -> web.Response:
+    """202 with Location for a new job; 200 with Location and `Job-Existing: true` when the request matched an
+    active job (the same request made twice)."""
+    headers = {"Location": f"/api/jobs/{job['job_id']}", "Job-Existing": "false" if created else "true"}
+    return json_response(job, 202 if created else 200, headers)
+
+
+def requested_by(request: web.Request) -> str:
+    """Who asked, for job_requests.requested_by: the authenticated subject when auth set one, else 'api'."""
+    subject = request.get("auth_subject")
+    return f"api:{subject}" if subject else "api"

@@ -1,0 +1,152 @@
+"""Response shapes of the API, as pydantic models. They exist for the OpenAPI document (so clients and
+schemathesis check every answer against them); routes build plain dicts of the same shape, because the job
+read is the hot path."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JobStatus = Literal["pending", "running", "processing", "uploading", "completed", "failed", "cancelled"]
+ACTIVE = ("pending", "running", "processing", "uploading")
+ENDED = ("completed", "failed", "cancelled")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where: 'body', 'query' or 'path', then the field names.")
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer."""
+
+    detail: str | list[FieldError] = Field(description="A message, or for 422 the field errors.")
+
+
+class JobOut(BaseModel):
+    """A job as every route answers it."""
+
+    model_config = ConfigDict(title="Job")
+
+    job_id: UUID
+    kind: str
+    status: JobStatus
+    progress: int = Field(ge=0, le=100)
+    current_step: str | None
+    params: dict[str, Any]
+    result: Any = Field(description="What the handler returned (JSON), once completed.")
+    error: str | None = Field(description="The last error, when failed or retrying.")
+    errors: list[str] = Field(description="Every error message recorded in the job's history (level 'error').")
+    attempts: int
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None = Field(description="When the job ended (completed, failed or cancelled).")
+    tables_created: Any = Field(description="result.tables_created when the handler reports it, else null.")
+
+
+class JobListOut(BaseModel):
+    model_config = ConfigDict(title="JobList")
+
+    jobs: list[JobOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page; null on the last.")
+
+
+class JobEventOut(BaseModel):
+    model_config = ConfigDict(title="JobEvent")
+
+    id: int
+    at: datetime
+    status: str
+    progress: int | None
+    step: str | None
+    level: Literal["debug", "info", "warning", "error"]
+    message: str | None
+    worker: str | None
+    data: Any
+
+
+class JobEventsOut(BaseModel):
+    model_config = ConfigDict(title="JobEvents")
+
+    job_id: UUID
+    events: list[JobEventOut]
+
+
+class DaemonOut(BaseModel):
+    worker: str
+    running_jobs: int
+
+
+class HealthOut(BaseModel):
+    model_config = ConfigDict(title="Health")
+
+    status: Literal["ok"]
+    daemon: DaemonOut | None = Field(description="The daemon in this process (benchsight up), else null.")
+
+
+class WorkerOut(BaseModel):
+    worker: str
+    started_at: datetime
+    last_seen_at: datetime
+    info: dict[str, Any]
+
+
+class DbHealthOut(BaseModel):
+    model_config = ConfigDict(title="DbHealth")
+
+    database: Literal["ok"]
+    migration_version: str | None = Field(description="The newest applied migration (YYYYMMDDHHMMSS).")
+    queue: dict[str, int] = Field(description="Active jobs by status (pending, running, processing, uploading).")
+    oldest_pending_seconds: float | None = Field(description="Age of the oldest pending job; null when none.")
+    workers: list[WorkerOut] = Field(description="Daemons seen in the last minute.")
+
+
+class StagingTableOut(BaseModel):
+    table: str
+    source: Literal["league", "tracking"]
+    rows: int | None = Field(description="Rows staged; null when the table was never loaded.")
+    last_loaded_at: datetime | None
+
+
+class StagingStatusOut(BaseModel):
+    model_config = ConfigDict(title="StagingStatus")
+
+    tables: list[StagingTableOut]
+    tracking_games: int = Field(description="Games with a staged tracker file.")
+
+
+class JobsQuery(BaseModel):
+    """Filters of GET /api/jobs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: JobStatus | None = Field(default=None, description="Only jobs in this status.")
+    kind: str | None = Field(default=None, max_length=64, description="Only jobs of this kind.")
+    limit: int = Field(default=50, ge=1, le=500, description="Page size.")
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page.")
+
+
+class HistoryQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page.")
+
+
+class EventsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    after: int = Field(default=0, ge=0, le=2**62, description="Only events with a larger id (for paging).")
+    limit: int = Field(default=200, ge=1, le=1000)
+    include_debug: bool = Field(default=False, description="Include heartbeats and other debug events.")
+
+
+class StreamQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str | None = Field(default=None, max_length=64, description="Only jobs of this kind.")

@@ -1,0 +1,180 @@
+"""Live job changes for browsers: one LISTEN job_changes connection per API process (the trigger in
+20261129000400_job_change_notify.sql sends job_id, kind, status, progress, current_step on every change),
+fanned out to each Server-Sent Events client through its own asyncio queue.
+
+A stream starts with a snapshot event (read after subscribing, so no change falls between the two), then one
+`event: job` per change, and a comment line every heartbeat_seconds so proxies keep the connection open. When
+LISTEN drops, the hub reconnects with backoff and tells every stream to send a fresh snapshot; a client too
+slow to keep up gets a fresh snapshot instead of an ever-growing queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import asyncpg
+import structlog
+from aiohttp import web
+
+from daemon import database
+from daemon.http.errors import ApiError
+
+log = structlog.get_logger()
+
+CHANNEL = "job_changes"
+QUEUE_LIMIT = 1000
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One stream's view: the changes of one job (job_id) or of all jobs (job_id None, optional kind)."""
+
+    job_id: str | None = None
+    kind: str | None = None
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+
+    def offer(self, message: tuple[str, dict | None]) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:  # too slow: drop what is queued and let the stream send a fresh snapshot
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(("resync", None))
+
+
+class JobChanges:
+    """The LISTEN connection and its subscribers."""
+
+    def __init__(self, url: str, *, check_seconds: float = 10.0, max_backoff: float = 10.0) -> None:
+        self.url = url
+        self.check_seconds = check_seconds
+        self.max_backoff = max_backoff
+        self.connected = asyncio.Event()
+        self.by_job: dict[str, set[Subscription]] = {}
+        self.everything: set[Subscription] = set()
+        self.connection: asyncpg.Connection | None = None
+
+    def subscribe(self, job_id: str | None = None, kind: str | None = None) -> Subscription:
+        sub = Subscription(job_id, kind)
+        if job_id is None:
+            self.everything.add(sub)
+        else:
+            self.by_job.setdefault(job_id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if sub.job_id is None:
+            self.everything.discard(sub)
+        else:
+            subs = self.by_job.get(sub.job_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self.by_job[sub.job_id]
+
+    def close_all(self) -> None:
+        """Ask every stream to end (the API is shutting down)."""
+        for sub in [*self.everything, *(s for subs in self.by_job.values() for s in subs)]:
+            sub.offer(("close", None))
+
+    def _broadcast(self, message: tuple[str, dict | None]) -> None:
+        for sub in [*self.everything, *(s for subs in self.by_job.values() for s in subs)]:
+            sub.offer(message)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            change = json.loads(payload)
+        except ValueError:
+            log.warning("sse.bad_payload", payload=payload[:200])
+            return
+        for sub in self.everything:
+            if sub.kind is None or sub.kind == change.get("kind"):
+                sub.offer(("job", change))
+        for sub in self.by_job.get(change.get("job_id"), ()):
+            sub.offer(("job", change))
+
+    async def run(self) -> None:
+        """LISTEN until cancelled, reconnecting after drops (a liveness query every check_seconds notices a
+        silently dead connection)."""
+        backoff = 0.2
+        first = True
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await database.connect(self.url)
+                dropped = asyncio.Event()
+                conn.add_termination_listener(lambda _c: dropped.set())
+                await conn.add_listener(CHANNEL, self._on_notify)
+                self.connection = conn
+                self.connected.set()
+                log.info("sse.listening", channel=CHANNEL)
+                if not first:
+                    self._broadcast(("resync", None))  # changes while we were away: start over from a snapshot
+                first, backoff = False, 0.2
+                while not dropped.is_set():
+                    try:
+                        await asyncio.wait_for(dropped.wait(), timeout=self.check_seconds)
+                    except TimeoutError:
+                        await asyncio.wait_for(conn.fetchval("select 1"), timeout=self.check_seconds)
+                log.warning("sse.listen_dropped")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("sse.listen_error", error=str(exc), retry_in=backoff)
+            finally:
+                self.connected.clear()
+                self.connection = None
+                if conn is not None and not conn.is_closed():
+                    conn.terminate()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+
+def _event(name: str, data: object) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def stream(request: web.Request, changes: JobChanges, sub: Subscription,
+                 snapshot: Callable[[], Awaitable[dict]], *, ended: Callable[[dict], bool] | None = None,
+                 heartbeat_seconds: float = 15.0, connect_timeout: float = 5.0) -> web.StreamResponse:
+    """Serve one SSE client until it leaves, the job ends (ended(change) true) or the API stops.
+
+    snapshot is an async callable returning {"data": <snapshot event data>, "final": <the job already
+    ended>}; after a final snapshot the stream closes.
+    """
+    try:
+        try:
+            await asyncio.wait_for(changes.connected.wait(), timeout=connect_timeout)
+        except TimeoutError:
+            raise ApiError(503, "live updates are unavailable (cannot LISTEN on the database)") from None
+        first = await snapshot()
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        await response.prepare(request)
+        await response.write(b"retry: 2000\n\n" + _event("snapshot", first["data"]))
+        if first.get("final"):
+            return response
+        while True:
+            try:
+                kind, change = await asyncio.wait_for(sub.queue.get(), timeout=heartbeat_seconds)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            if kind == "close":
+                break
+            if kind == "resync":
+                again = await snapshot()
+                await response.write(_event("snapshot", again["data"]))
+                if again.get("final"):
+                    break
+                continue
+            await response.write(_event("job", change))
+            if ended is not None and ended(change):
+                break
+        return response
+    finally:
+        changes.unsubscribe(sub)

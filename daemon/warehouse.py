@@ -1,0 +1,153 @@
+"""Loading the ETL's output tables into PostgreSQL: COPY each CSV into a fresh `<table>__new`, then swap all of
+them in, in one transaction.
+
+The whole load is one transaction: the new tables are created and filled (COPY streams the CSV file to the
+server, no parsing in Python), their primary keys built, then the old tables are locked, dropped and the new
+ones renamed into place, and the load is recorded in warehouse_loads. A reader sees the whole old warehouse or
+the whole new one (facts and dims consistent), never an empty or half-filled table; a failure or a killed
+daemon anywhere before the commit leaves the old warehouse as it was (the server rolls the transaction back
+when the connection drops). Table and column names come only from etl.catalog; the CSV header is checked
+against the catalog before anything is sent.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from etl.catalog import TableSpec
+from etl.schema_sql import create_table, identifier, qualified
+
+log = structlog.get_logger()
+
+Progress = Callable[[float, str], Awaitable[None]]
+
+# Serialises warehouse loads that bypass the job queue (the bench, scripts); jobs are already serialised by
+# the 'warehouse' exclusive group of claim_jobs.
+_LOCK_KEY = 0x6265_6E63_6877  # "benchw"
+NEW_SUFFIX = "__new"
+
+
+class WarehouseError(Exception):
+    """An output table cannot be loaded (missing CSV, header not matching the catalog); the message says which."""
+
+
+@dataclass(frozen=True)
+class TableFile:
+    spec: TableSpec
+    path: Path
+    columns: list[str]  # the CSV header, every name a catalog column
+
+
+def table_files(output_dir: Path, specs: Sequence[TableSpec]) -> list[TableFile]:
+    """The CSV of every table, with its header checked against the catalog (same set of columns, any order)."""
+    files = []
+    for spec in specs:
+        path = Path(output_dir) / f"{spec.name}.csv"
+        if not path.is_file():
+            raise WarehouseError(f"output table {spec.name}: {path} does not exist (run the ETL first)")
+        with open(path, newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+        expected = spec.column_names
+        if sorted(header) != sorted(expected):
+            missing = [c for c in expected if c not in header]
+            extra = [c for c in header if c not in expected]
+            raise WarehouseError(
+                f"output table {spec.name}: CSV header does not match the catalog "
+                f"(missing {missing}, unknown {extra}); re-run the ETL"
+            )
+        files.append(TableFile(spec, path, header))
+    return files
+
+
+def count_rows(path: Path) -> int:
+    """Data rows of a CSV (quoted line breaks counted correctly)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        return max(0, sum(1 for _ in csv.reader(fh)) - 1)
+
+
+async def load_tables(
+    conn: asyncpg.Connection,
+    files: Sequence[TableFile],
+    *,
+    schema: str = "public",
+    job_id: UUID | None = None,
+    progress: Progress | None = None,
+    lock_timeout: str = "60s",
+) -> dict[str, int]:
+    """Replace the given tables atomically (all of them in one transaction) and return rows per table."""
+    rows: dict[str, int] = {}
+    async with conn.transaction():
+        await conn.execute("select pg_advisory_xact_lock($1)", _LOCK_KEY)
+        await conn.execute(f"create schema if not exists {identifier(schema)}")
+        for i, tf in enumerate(files):
+            name = tf.spec.name
+            new = name + NEW_SUFFIX
+            await conn.execute(f"drop table if exists {qualified(schema, new)}")
+            await conn.execute(_without_primary_key(tf.spec, schema, new))
+            status = await conn.copy_to_table(
+                new, source=tf.path, columns=tf.columns, schema_name=schema, format="csv", header=True,
+            )
+            rows[name] = int(status.split()[-1])
+            await conn.execute(
+                f"alter table {qualified(schema, new)} add constraint {identifier(name + '_pkey_new')} "
+                f"primary key ({', '.join(identifier(c) for c in tf.spec.primary_key)})"
+            )
+            log.info("warehouse.table_loaded", table=name, rows=rows[name])
+            if progress is not None:
+                await progress((i + 1) / (len(files) + 1), f"loaded {name} ({rows[name]} rows)")
+        await conn.execute(f"set local lock_timeout = '{_interval(lock_timeout)}'")
+        for tf in files:
+            await _swap(conn, schema, tf.spec.name)
+        await conn.execute(
+            "insert into public.warehouse_loads (job_id, db_schema, tables, rows) values ($1, $2, $3::jsonb, $4)",
+            job_id, schema, rows, sum(rows.values()),
+        )
+        if progress is not None:
+            await progress(1.0, f"swapped in {len(files)} tables")
+    log.info("warehouse.swapped", tables=len(files), rows=sum(rows.values()), schema=schema)
+    return rows
+
+
+def _without_primary_key(spec: TableSpec, schema: str, name: str) -> str:
+    """The catalog DDL without its primary key: COPY fills a bare table faster, the key is built after."""
+    ddl = create_table(spec, schema=schema, name=name)
+    lines = [line for line in ddl.splitlines() if "primary key" not in line]
+    lines[-2] = lines[-2].rstrip(",")
+    return "\n".join(lines)
+
+
+async def _swap(conn: asyncpg.Connection, schema: str, name: str) -> None:
+    old, new = qualified(schema, name), qualified(schema, name + NEW_SUFFIX)
+    exists = await conn.fetchval("select to_regclass($1) is not null", f"{identifier(schema)}.{identifier(name)}")
+    if exists:
+        await conn.execute(f"lock table {old} in access exclusive mode")
+        await conn.execute(f"drop table {old}")
+    await conn.execute(f"alter table {new} rename to {identifier(name)}")
+    await conn.execute(
+        f"alter table {old} rename constraint {identifier(name + '_pkey_new')} to {identifier(name + '_pkey')}"
+    )
+
+
+async def create_missing_tables(conn: asyncpg.Connection, specs: Sequence[TableSpec], schema: str = "public") -> list[str]:
+    """Create the catalog tables that do not exist yet (empty, with primary keys); returns their names."""
+    created = []
+    async with conn.transaction():
+        await conn.execute(f"create schema if not exists {identifier(schema)}")
+        for spec in specs:
+            if not await conn.fetchval("select to_regclass($1) is not null", qualified(schema, spec.name)):
+                await conn.execute(create_table(spec, schema=schema))
+                created.append(spec.name)
+    return created
+
+
+def _interval(value: str) -> str:
+    if not value.replace("ms", "").replace("s", "").isdigit():
+        raise ValueError(f"lock timeout {value!r} must look like '60s' or '500ms'")
+    return value

@@ -1,0 +1,194 @@
+"""Resolving tracked frames against the league's record: which team is home, who wears which jersey.
+
+- ``games_frame``: one row per scheduled game with home/away team ids and the official goals per team.
+  The scoresheet (fact_gameroster) decides home/away and goals where it exists; a schedule row that
+  disagrees is reported, not followed.
+- ``resolve_tracking``: concatenates tracked games, swaps a tracker's home/away sides when its players'
+  jerseys match the scoresheet only the other way round, and maps (game, side, jersey) to player_id
+  (scoresheet first, then the tracker file's own roster). Unknown jerseys are kept and reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from etl.canonical import EVENT_COLUMNS, EVENT_PLAYER_COLUMNS, SHIFT_COLUMNS, SHIFT_PLAYER_COLUMNS, TrackedGame
+from etl.issues import Issues
+from etl.readers.league_workbook import League
+
+OTHER_SIDE = {"home": "away", "away": "home"}
+
+
+def games_frame(league: League, issues: Issues) -> pd.DataFrame:
+    sched = league.sheet("dim_schedule")
+    roster = league.roster
+    g = pd.DataFrame({
+        "game_id": sched["game_id"].astype("int64"),
+        "season_id": sched["season_id"].astype("str"),
+        "date": pd.to_datetime(sched["date"], errors="coerce"),
+        "sched_home": sched["home_team_id"].astype("str"),
+        "sched_away": sched["away_team_id"].astype("str"),
+        "sched_home_goals": pd.to_numeric(sched["home_total_goals"], errors="coerce"),
+        "sched_away_goals": pd.to_numeric(sched["away_total_goals"], errors="coerce"),
+    })
+    team_goals = roster.groupby(["game_id", "team_id", "team_venue"], as_index=False)["goals"].sum()
+    home = team_goals.loc[team_goals["team_venue"] == "home"].drop_duplicates("game_id")
+    away = team_goals.loc[team_goals["team_venue"] == "away"].drop_duplicates("game_id")
+    g = g.merge(home.rename(columns={"team_id": "ros_home", "goals": "ros_home_goals"})[
+        ["game_id", "ros_home", "ros_home_goals"]], on="game_id", how="left")
+    g = g.merge(away.rename(columns={"team_id": "ros_away", "goals": "ros_away_goals"})[
+        ["game_id", "ros_away", "ros_away_goals"]], on="game_id", how="left")
+    has_roster = g["ros_home"].notna() & g["ros_away"].notna()
+    g["home_team_id"] = g["ros_home"].where(has_roster, g["sched_home"])
+    g["away_team_id"] = g["ros_away"].where(has_roster, g["sched_away"])
+    swapped = has_roster & (g["ros_home"] == g["sched_away"]) & (g["ros_away"] == g["sched_home"])
+    # schedule goals re-keyed by team, so a swapped venue does not look like a swapped score
+    sched_for_home = np.where(swapped, g["sched_away_goals"], g["sched_home_goals"])
+    sched_for_away = np.where(swapped, g["sched_home_goals"], g["sched_away_goals"])
+    g["official_home_goals"] = g["ros_home_goals"].where(has_roster, g["sched_home_goals"])
+    g["official_away_goals"] = g["ros_away_goals"].where(has_roster, g["sched_away_goals"])
+    g["has_scoresheet"] = has_roster
+    if swapped.any():
+        s = g.loc[swapped]
+        issues.add_frame(pd.DataFrame({
+            "game_id": s["game_id"], "file": league.source_file, "sheet": "dim_schedule", "column": "home_team_id",
+            "category": "schedule_venue_disagrees", "severity": "warning",
+            "message": "schedule lists " + s["sched_home"] + " as home and " + s["sched_away"]
+            + " as away; the scoresheet (fact_gameroster) the other way round",
+            "action": "home/away taken from the scoresheet; schedule row written unchanged to dim_schedule",
+        }))
+    mismatch = has_roster & ((sched_for_home != g["ros_home_goals"]) | (sched_for_away != g["ros_away_goals"]))
+    if mismatch.any():
+        s = g.loc[mismatch]
+        issues.add_frame(pd.DataFrame({
+            "game_id": s["game_id"], "file": league.source_file, "sheet": "dim_schedule",
+            "column": "home_total_goals", "category": "schedule_score_disagrees", "severity": "warning",
+            "message": "schedule score " + pd.Series(sched_for_home[mismatch]).astype("Int64").astype(str).values
+            + "-" + pd.Series(sched_for_away[mismatch]).astype("Int64").astype(str).values
+            + " (home-away by team) but the scoresheet adds up to " + s["ros_home_goals"].astype(int).astype(str)
+            + "-" + s["ros_away_goals"].astype(int).astype(str),
+            "action": "official goals taken from the scoresheet",
+        }))
+    return g[["game_id", "season_id", "date", "home_team_id", "away_team_id", "official_home_goals",
+              "official_away_goals", "has_scoresheet"]]
+
+
+@dataclass
+class Resolved:
+    """All tracked games' canonical frames, concatenated, with team_id and player_id resolved."""
+
+    events: pd.DataFrame
+    event_players: pd.DataFrame
+    shifts: pd.DataFrame
+    shift_players: pd.DataFrame
+    sources: dict[int, str]
+
+
+def _concat(frames: list[pd.DataFrame], columns: dict[str, str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    return pd.concat(frames, ignore_index=True)
+
+
+def resolve_tracking(
+    tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.DataFrame, issues: Issues
+) -> Resolved:
+    ev = _concat([t.events for t in tracked], EVENT_COLUMNS)
+    ep = _concat([t.event_players for t in tracked], EVENT_PLAYER_COLUMNS)
+    sh = _concat([t.shifts for t in tracked], SHIFT_COLUMNS)
+    sp = _concat([t.shift_players for t in tracked], SHIFT_PLAYER_COLUMNS)
+    tr = _concat([t.roster for t in tracked], {"game_id": "Int64", "team_venue": "str", "jersey": "Int64",
+                                                "player_id": "str"})
+    sources = {t.game_id: t.source_file for t in tracked}
+
+    off = roster.loc[roster["jersey"].notna(), ["game_id", "team_venue", "jersey", "player_id"]].copy()
+    off["jersey"] = off["jersey"].astype("int64")
+    off = off.drop_duplicates(["game_id", "team_venue", "jersey"])
+
+    # 1. sides: swap a tracker's home/away when its jerseys match the scoresheet only swapped
+    swap = _side_swaps(ep, sp, off, sources, issues)
+    if swap:
+        for df in (ev, ep, sp, tr):
+            m = df["game_id"].isin(swap)
+            df.loc[m, "team_venue"] = df.loc[m, "team_venue"].map(OTHER_SIDE)
+
+    # 2. team ids
+    venue_team = pd.concat([
+        games[["game_id", "home_team_id"]].rename(columns={"home_team_id": "team_id"}).assign(team_venue="home"),
+        games[["game_id", "away_team_id"]].rename(columns={"away_team_id": "team_id"}).assign(team_venue="away"),
+    ], ignore_index=True)
+    venue_team["game_id"] = venue_team["game_id"].astype("Int64")
+    ev = ev.merge(venue_team, on=["game_id", "team_venue"], how="left")
+    ep = ep.merge(venue_team, on=["game_id", "team_venue"], how="left")
+    sp = sp.merge(venue_team, on=["game_id", "team_venue"], how="left")
+
+    # 3. player ids: scoresheet, then the tracker's roster, then an id the tracker wrote inline
+    ep = _player_ids(ep, off, tr)
+    sp = _player_ids(sp, off, tr)
+    _report_unknown_jerseys(ep, sp, sources, issues)
+    return Resolved(ev, ep, sh, sp, sources)
+
+
+def _side_swaps(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: dict[int, str],
+                issues: Issues) -> set[int]:
+    rows = pd.concat([ep[["game_id", "team_venue", "jersey"]], sp[["game_id", "team_venue", "jersey"]]],
+                     ignore_index=True).dropna()
+    if rows.empty:
+        return set()
+    rows = rows.astype({"game_id": "int64", "jersey": "int64", "team_venue": "str"})
+    key = off.assign(hit=1)[["game_id", "team_venue", "jersey", "hit"]]
+    straight = rows.merge(key, on=["game_id", "team_venue", "jersey"], how="left").groupby("game_id")["hit"].sum()
+    flipped = rows.assign(team_venue=rows["team_venue"].map(OTHER_SIDE)).merge(
+        key, on=["game_id", "team_venue", "jersey"], how="left").groupby("game_id")["hit"].sum()
+    swapped = flipped[(flipped > 2 * straight) & (flipped > 10)].index
+    for gid in swapped:
+        issues.add("tracker_sides_swapped",
+                   f"tracker's home/away sides are swapped against the scoresheet: {int(flipped[gid])} player rows "
+                   f"match the scoresheet swapped, {int(straight[gid])} as written",
+                   "home/away swapped to match the scoresheet", game_id=int(gid), file=sources.get(int(gid)),
+                   sheet="events", column="team_")
+    return {int(g) for g in swapped}
+
+
+def _player_ids(df: pd.DataFrame, off: pd.DataFrame, tracker_roster: pd.DataFrame) -> pd.DataFrame:
+    if df.empty:
+        df["player_id"] = pd.Series(dtype="str")
+        return df
+    inline = df["player_id"] if "player_id" in df.columns else pd.Series(np.nan, index=df.index)
+    df = df.drop(columns=["player_id"], errors="ignore")
+    key = df[["game_id", "team_venue", "jersey"]].astype({"game_id": "Int64", "jersey": "Int64"})
+    o = off.astype({"game_id": "Int64", "jersey": "Int64"})
+    pid = key.merge(o, on=["game_id", "team_venue", "jersey"], how="left")["player_id"]
+    tr = tracker_roster.dropna(subset=["player_id", "jersey"]).drop_duplicates(["game_id", "team_venue", "jersey"])
+    if len(tr):
+        tr = tr[["game_id", "team_venue", "jersey", "player_id"]].astype({"game_id": "Int64", "jersey": "Int64"})
+        pid = pid.fillna(key.merge(tr, on=["game_id", "team_venue", "jersey"], how="left")["player_id"])
+    df["player_id"] = pid.fillna(pd.Series(inline.to_numpy(), index=pid.index)).astype("str").to_numpy()
+    df["player_id"] = df["player_id"].where(~df["player_id"].isin(["nan", "None", ""]))
+    return df
+
+
+def _report_unknown_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, sources: dict[int, str], issues: Issues) -> None:
+    parts = []
+    for df, sheet in ((ep, "events"), (sp, "shifts")):
+        u = df.loc[df["player_id"].isna() & df["jersey"].notna()]
+        if len(u):
+            first_row = u["row"] if "row" in u.columns else pd.Series(np.nan, index=u.index)
+            agg = u.assign(first_row=first_row).groupby(["game_id", "team_venue", "jersey"], as_index=False).agg(
+                n=("jersey", "size"), row=("first_row", "min"))
+            agg["sheet"] = sheet
+            parts.append(agg)
+    if not parts:
+        return
+    u = pd.concat(parts, ignore_index=True)
+    issues.add_frame(pd.DataFrame({
+        "game_id": u["game_id"], "file": u["game_id"].map(lambda g: sources.get(int(g))), "sheet": u["sheet"],
+        "row": u["row"], "column": "jersey", "category": "jersey_not_on_roster", "severity": "warning",
+        "message": "jersey " + u["jersey"].astype(str) + " (" + u["team_venue"].astype(str)
+        + ") is not on the game's roster (" + u["n"].astype(str) + " rows)",
+        "action": "rows kept without player_id; not credited in player stats",
+    }))

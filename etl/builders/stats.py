@@ -1,0 +1,272 @@
+"""Game and season statistics per player, goalie and team. Definitions: docs/stats.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from etl.builders.events import assists, shot_flags
+from etl.builders.resolve import Resolved
+
+KEY = ["game_id", "player_id"]
+
+TRACKED_EVENT_STATS = [
+    "tracked_goals", "tracked_primary_assists", "tracked_secondary_assists", "tracked_assists", "tracked_points",
+    "shots", "shots_on_goal", "shots_blocked", "shots_missed", "faceoff_wins", "faceoff_losses", "giveaways",
+    "takeaways", "zone_entries", "zone_exits",
+]
+TRACKED_SHIFT_STATS = ["corsi_for", "corsi_against", "fenwick_for", "fenwick_against", "toi_seconds", "shift_count",
+                       "plus_minus", "plus_minus_ev"]
+
+
+def on_ice(r: Resolved, shifts: pd.DataFrame, event_types: tuple[str, ...] = ("Shot", "Goal")) -> pd.DataFrame:
+    """Players on the ice at each event of the given types, found by the shift whose clock interval holds it.
+
+    An event at a shift boundary belongs to the shift that ends there when it is a goal (the goal ends the
+    shift) and to the shift that starts there otherwise (e.g. the faceoff after a stoppage).
+    """
+    ev = r.events.loc[r.events["event_type"].isin(event_types) & r.events["clock_start_s"].notna(),
+                      ["game_id", "event_id", "period", "clock_start_s", "event_type"]]
+    sh = shifts.loc[shifts["period"].notna() & shifts["clock_start_s"].notna() & shifts["clock_end_s"].notna(),
+                    ["game_id", "shift_id", "period", "clock_start_s", "clock_end_s", "home_skaters", "away_skaters"]]
+    sh = sh.rename(columns={"clock_start_s": "s_start", "clock_end_s": "s_end"})
+    m = ev.merge(sh, on=["game_id", "period"], how="inner")
+    m = m.loc[(m["s_end"] <= m["clock_start_s"]) & (m["clock_start_s"] <= m["s_start"])]
+    if m.empty:
+        return pd.DataFrame(columns=["game_id", "event_id", "shift_id", "team_venue", "player_id", "jersey",
+                                     "is_goalie", "home_skaters", "away_skaters"])
+    is_goal = m["event_type"] == "Goal"
+    m = m.assign(order=np.where(is_goal, -m["s_start"], m["s_start"]))
+    m = m.sort_values(["game_id", "event_id", "order"]).drop_duplicates(["game_id", "event_id"], keep="first")
+    sp = r.shift_players[["game_id", "shift_id", "team_venue", "slot", "player_id", "jersey"]]
+    out = m[["game_id", "event_id", "shift_id", "home_skaters", "away_skaters"]].merge(
+        sp, on=["game_id", "shift_id"], how="inner")
+    out["is_goalie"] = out["slot"] == "G"
+    return out
+
+
+def _count(df: pd.DataFrame, name: str, player_col: str = "player_id", weight: pd.Series | None = None) -> pd.Series:
+    d = df.loc[df[player_col].notna()]
+    if weight is None:
+        s = d.groupby(["game_id", player_col]).size()
+    else:
+        s = weight.loc[d.index].groupby([d["game_id"], d[player_col]]).sum()
+    s.index = s.index.set_names(KEY)
+    return s.rename(name)
+
+
+def tracked_player_stats(r: Resolved, shifts: pd.DataFrame, onice: pd.DataFrame, shots: pd.DataFrame,
+                         goals: pd.DataFrame, faceoffs: pd.DataFrame, entries: pd.DataFrame,
+                         exits: pd.DataFrame) -> pd.DataFrame:
+    """Tracked stats per (game_id, player_id) for players with a known player_id."""
+    ev, ep = r.events, r.event_players
+    parts = [
+        _count(goals, "tracked_goals", "scorer_player_id"),
+    ]
+    a = assists(r)
+    parts.append(_count(a.loc[a["assist_kind"] == 1], "tracked_primary_assists"))
+    parts.append(_count(a.loc[a["assist_kind"] == 2], "tracked_secondary_assists"))
+    parts.append(_count(shots, "shots", "shooter_player_id"))
+    parts.append(_count(shots.loc[shots["is_on_goal"]], "shots_on_goal", "shooter_player_id"))
+    parts.append(_count(shots.loc[shots["is_blocked"]], "shots_blocked", "shooter_player_id"))
+    parts.append(_count(shots.loc[shots["is_missed"]], "shots_missed", "shooter_player_id"))
+    parts.append(_count(faceoffs, "faceoff_wins", "winner_player_id"))
+    parts.append(_count(faceoffs, "faceoff_losses", "loser_player_id"))
+    first = ep.loc[(ep["side"] == "event") & (ep["role_number"] == 1), ["game_id", "event_id", "player_id"]]
+    turn = ev[["game_id", "event_id", "event_detail"]].merge(first, on=["game_id", "event_id"])
+    parts.append(_count(turn.loc[turn["event_detail"] == "Turnover_Giveaway"], "giveaways"))
+    parts.append(_count(turn.loc[turn["event_detail"] == "Turnover_Takeaway"], "takeaways"))
+    parts.append(_count(entries.loc[entries["success"]], "zone_entries"))
+    parts.append(_count(exits.loc[exits["success"]], "zone_exits"))
+
+    # on-ice stats (need shifts): corsi / fenwick for skaters, plus-minus
+    sk = onice.loc[~onice["is_goalie"].astype(bool)]
+    att = sk.merge(shots[["game_id", "event_id", "team_venue", "is_blocked"]].rename(
+        columns={"team_venue": "shot_venue"}), on=["game_id", "event_id"])
+    for_ = att["team_venue"] == att["shot_venue"]
+    parts.append(_count(att.loc[for_], "corsi_for"))
+    parts.append(_count(att.loc[~for_], "corsi_against"))
+    parts.append(_count(att.loc[for_ & ~att["is_blocked"]], "fenwick_for"))
+    parts.append(_count(att.loc[~for_ & ~att["is_blocked"]], "fenwick_against"))
+    gl = sk.merge(goals[["game_id", "event_id", "team_venue"]].rename(columns={"team_venue": "goal_venue"}),
+                  on=["game_id", "event_id"])
+    sign = pd.Series(np.where(gl["team_venue"] == gl["goal_venue"], 1, -1), index=gl.index)
+    parts.append(_count(gl, "plus_minus", weight=sign))
+    even = gl["home_skaters"] == gl["away_skaters"]
+    parts.append(_count(gl.loc[even], "plus_minus_ev", weight=sign.loc[even]))
+
+    # time on ice and shift count (consecutive shift rows on the ice count as one shift)
+    sp = r.shift_players.loc[r.shift_players["slot"].notna(), ["game_id", "shift_id", "player_id", "team_venue"]]
+    sp = sp.merge(shifts[["game_id", "shift_id", "period", "duration_s"]], on=["game_id", "shift_id"])
+    sp = sp.drop_duplicates(["game_id", "shift_id", "player_id"])
+    parts.append(_count(sp, "toi_seconds", weight=sp["duration_s"].fillna(0)))
+    order = shifts[["game_id", "shift_id", "period"]].sort_values(["game_id", "shift_id"]).copy()
+    order["ordinal"] = order.groupby("game_id").cumcount()
+    sp = sp.merge(order[["game_id", "shift_id", "ordinal"]], on=["game_id", "shift_id"])
+    sp = sp.loc[sp["player_id"].notna()].sort_values(["game_id", "player_id", "ordinal"])
+    prev = sp.groupby(["game_id", "player_id"])["ordinal"].shift()
+    prev_period = sp.groupby(["game_id", "player_id"])["period"].shift()
+    new_stint = prev.isna() | (sp["ordinal"] != prev + 1) | (sp["period"] != prev_period)
+    parts.append(_count(sp.loc[new_stint], "shift_count"))
+
+    out = pd.concat(parts, axis=1).fillna(0)
+    for col in TRACKED_EVENT_STATS + TRACKED_SHIFT_STATS:
+        if col not in out.columns:
+            out[col] = 0
+    out["tracked_assists"] = out["tracked_primary_assists"] + out["tracked_secondary_assists"]
+    out["tracked_points"] = out["tracked_goals"] + out["tracked_assists"]
+    return out.reset_index()
+
+
+def player_game_stats(official: pd.DataFrame, tracked: pd.DataFrame, player_teams: pd.DataFrame,
+                      status: pd.DataFrame) -> pd.DataFrame:
+    """official: scoresheet rows; tracked: tracked_player_stats; player_teams: (game, player) -> team, venue,
+    jersey for tracked players; status: game_id -> game_status, has_shifts."""
+    base = official[["game_id", "player_id", "team_id", "team_venue", "jersey", "position", "goals", "assists"]]
+    extra = player_teams.loc[~player_teams.set_index(KEY).index.isin(base.set_index(KEY).index)]
+    extra = extra.assign(position=None, goals=np.nan, assists=np.nan)
+    base = pd.concat([base, extra[base.columns]], ignore_index=True)
+    base["points"] = base["goals"] + base["assists"]
+    df = base.merge(tracked, on=KEY, how="left").merge(status, on="game_id", how="left")
+    df["game_status"] = df["game_status"].fillna("untracked")
+    tracked_game = df["game_status"] != "untracked"
+    for col in TRACKED_EVENT_STATS:
+        df[col] = df[col].fillna(0).where(tracked_game)
+    with_shifts = df["has_shifts"].fillna(False).astype(bool)
+    for col in TRACKED_SHIFT_STATS:
+        df[col] = df[col].fillna(0).where(tracked_game & with_shifts)
+    return df
+
+
+def goalie_game_stats(official: pd.DataFrame, shots: pd.DataFrame, goals: pd.DataFrame, onice: pd.DataFrame,
+                      status: pd.DataFrame, toi: pd.DataFrame) -> pd.DataFrame:
+    """Tracked shots against / saves / goals against per goalie; each on-goal attempt and goal is charged to the
+    goalie on the ice (shifts), or to the team's scoresheet goalie when the game has no usable shifts."""
+    gk = official.loc[official["position"] == "Goalie", ["game_id", "player_id", "team_id", "team_venue",
+                                                         "goals_against"]]
+    gk = gk.rename(columns={"goals_against": "official_goals_against"})
+    primary = gk.drop_duplicates(["game_id", "team_venue"])[["game_id", "team_venue", "player_id"]]
+    against = pd.concat([
+        shots.loc[shots["result"] == "saved", ["game_id", "event_id", "team_venue"]].assign(save=1, goal=0),
+        goals[["game_id", "event_id", "team_venue"]].assign(save=0, goal=1),
+    ], ignore_index=True)
+    against["def_venue"] = against["team_venue"].map({"home": "away", "away": "home"})
+    in_net = onice.loc[onice["is_goalie"].astype(bool), ["game_id", "event_id", "team_venue", "player_id"]]
+    against = against.merge(in_net.rename(columns={"team_venue": "def_venue", "player_id": "net_player"}),
+                            on=["game_id", "event_id", "def_venue"], how="left")
+    against = against.merge(primary.rename(columns={"team_venue": "def_venue", "player_id": "roster_goalie"}),
+                            on=["game_id", "def_venue"], how="left")
+    against["player_id"] = against["net_player"].fillna(against["roster_goalie"])
+    agg = against.dropna(subset=["player_id"]).groupby(KEY)[["save", "goal"]].sum()
+    agg = agg.rename(columns={"save": "saves", "goal": "goals_against"}).reset_index()
+    df = gk.merge(agg, on=KEY, how="outer").merge(status, on="game_id", how="left")
+    df = df.merge(toi, on=KEY, how="left")
+    df["game_status"] = df["game_status"].fillna("untracked")
+    tracked_game = df["game_status"] != "untracked"
+    df["saves"] = df["saves"].fillna(0).where(tracked_game)
+    df["goals_against"] = df["goals_against"].fillna(0).where(tracked_game)
+    df["shots_against"] = df["saves"] + df["goals_against"]
+    df["save_pct"] = (df["saves"] / df["shots_against"]).where(df["shots_against"] > 0)
+    df = df.loc[df["team_id"].notna() | tracked_game]
+    return df
+
+
+def team_game_stats(games: pd.DataFrame, shots: pd.DataFrame, goals: pd.DataFrame, faceoffs: pd.DataFrame,
+                    events: pd.DataFrame, entries: pd.DataFrame, exits: pd.DataFrame,
+                    status: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for venue, other in (("home", "away"), ("away", "home")):
+        rows.append(pd.DataFrame({
+            "game_id": games["game_id"], "team_id": games[f"{venue}_team_id"],
+            "opponent_team_id": games[f"{other}_team_id"], "team_venue": venue,
+            "goals": games[f"official_{venue}_goals"], "goals_against": games[f"official_{other}_goals"],
+        }))
+    t = pd.concat(rows, ignore_index=True)
+    t["result"] = np.select([t["goals"] > t["goals_against"], t["goals"] < t["goals_against"],
+                             t["goals"].notna()], ["W", "L", "T"], None)
+
+    def by_venue(df: pd.DataFrame, name: str, venue_col: str = "team_venue") -> pd.Series:
+        return df.groupby(["game_id", venue_col]).size().rename(name).rename_axis(["game_id", "team_venue"])
+
+    first_ev = events[["game_id", "event_id", "team_venue", "event_detail"]]
+    parts = [
+        by_venue(goals, "tracked_goals"),
+        by_venue(shots, "shots"),  # attempts; renamed below
+        by_venue(shots.loc[shots["is_on_goal"]], "shots_on_goal"),
+        by_venue(shots.loc[~shots["is_blocked"]], "fenwick_for"),
+        by_venue(first_ev.loc[first_ev["event_detail"] == "Turnover_Giveaway"], "giveaways"),
+        by_venue(first_ev.loc[first_ev["event_detail"] == "Turnover_Takeaway"], "takeaways"),
+        by_venue(entries.loc[entries["success"]].merge(events[["game_id", "event_id", "team_venue"]],
+                                                      on=["game_id", "event_id"]), "zone_entries"),
+        by_venue(exits.loc[exits["success"]].merge(events[["game_id", "event_id", "team_venue"]],
+                                                  on=["game_id", "event_id"]), "zone_exits"),
+        by_venue(faceoffs.merge(events[["game_id", "event_id", "team_venue"]], on=["game_id", "event_id"]),
+                 "faceoff_wins"),
+    ]
+    tr = pd.concat(parts, axis=1).fillna(0).reset_index()
+    tr["corsi_for"] = tr["shots"]
+    opp = tr.assign(team_venue=tr["team_venue"].map({"home": "away", "away": "home"}))[
+        ["game_id", "team_venue", "tracked_goals", "corsi_for", "fenwick_for", "faceoff_wins"]].rename(
+        columns={"tracked_goals": "tracked_goals_against", "corsi_for": "corsi_against",
+                 "fenwick_for": "fenwick_against", "faceoff_wins": "faceoff_losses"})
+    tr = tr.merge(opp, on=["game_id", "team_venue"], how="outer").fillna(0)
+    tr["game_id"] = tr["game_id"].astype("int64")
+    t = t.merge(tr, on=["game_id", "team_venue"], how="left").merge(status, on="game_id", how="left")
+    t["game_status"] = t["game_status"].fillna("untracked")
+    tracked_game = t["game_status"] != "untracked"
+    for col in ["tracked_goals", "tracked_goals_against", "shots", "shots_on_goal", "corsi_for", "corsi_against",
+                "fenwick_for", "fenwick_against", "faceoff_wins", "faceoff_losses", "giveaways", "takeaways",
+                "zone_entries", "zone_exits"]:
+        t[col] = t[col].fillna(0).where(tracked_game)
+    return t.loc[t["team_id"].notna()]
+
+
+def player_season_stats(pgs: pd.DataFrame, seasons: pd.Series) -> pd.DataFrame:
+    """Official totals over every game; tracked totals over complete games only."""
+    df = pgs.assign(season_id=pgs["game_id"].map(seasons))
+    df = df.loc[df["season_id"].notna()]
+    official = df.groupby(["season_id", "player_id"]).agg(
+        games_played=("game_id", "nunique"), goals=("goals", "sum"), assists=("assists", "sum"))
+    official["points"] = official["goals"] + official["assists"]
+    complete = df.loc[df["game_status"] == "complete"]
+    cols = TRACKED_EVENT_STATS + TRACKED_SHIFT_STATS
+    tracked = complete.groupby(["season_id", "player_id"])[cols].sum(min_count=1)
+    tracked["tracked_games"] = complete.groupby(["season_id", "player_id"])["game_id"].nunique()
+    out = official.join(tracked, how="left").reset_index()
+    out["tracked_games"] = out["tracked_games"].fillna(0)
+    return out
+
+
+def goalie_season_stats(ggs: pd.DataFrame, seasons: pd.Series) -> pd.DataFrame:
+    df = ggs.assign(season_id=ggs["game_id"].map(seasons))
+    df = df.loc[df["season_id"].notna()]
+    official = df.groupby(["season_id", "player_id"]).agg(
+        games_played=("game_id", "nunique"), official_goals_against=("official_goals_against", "sum"))
+    complete = df.loc[df["game_status"] == "complete"]
+    tracked = complete.groupby(["season_id", "player_id"])[["shots_against", "saves", "goals_against"]].sum()
+    tracked["tracked_games"] = complete.groupby(["season_id", "player_id"])["game_id"].nunique()
+    out = official.join(tracked, how="left").reset_index()
+    out["tracked_games"] = out["tracked_games"].fillna(0)
+    out["save_pct"] = (out["saves"] / out["shots_against"]).where(out["shots_against"] > 0)
+    return out
+
+
+def team_season_stats(tgs: pd.DataFrame, seasons: pd.Series) -> pd.DataFrame:
+    df = tgs.assign(season_id=tgs["game_id"].map(seasons))
+    df = df.loc[df["season_id"].notna()]
+    official = df.groupby(["season_id", "team_id"]).agg(
+        games_played=("game_id", "nunique"), wins=("result", lambda s: (s == "W").sum()),
+        losses=("result", lambda s: (s == "L").sum()), ties=("result", lambda s: (s == "T").sum()),
+        goals_for=("goals", "sum"), goals_against=("goals_against", "sum"))
+    complete = df.loc[df["game_status"] == "complete"]
+    cols = ["shots", "shots_on_goal", "corsi_for", "corsi_against", "fenwick_for", "fenwick_against",
+            "faceoff_wins", "faceoff_losses"]
+    tracked = complete.groupby(["season_id", "team_id"])[cols].sum()
+    tracked["tracked_games"] = complete.groupby(["season_id", "team_id"])["game_id"].nunique()
+    out = official.join(tracked, how="left").reset_index()
+    out["tracked_games"] = out["tracked_games"].fillna(0)
+    return out
+
+
+__all__ = ["on_ice", "tracked_player_stats", "player_game_stats", "goalie_game_stats", "team_game_stats",
+           "player_season_stats", "goalie_season_stats", "team_season_stats", "shot_flags"]

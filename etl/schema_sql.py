@@ -1,0 +1,60 @@
+"""CREATE TABLE statements for the warehouse, from the catalog (pure text, no database access).
+
+One definition of every table's columns, types and primary key: the upload creates its tables with these
+statements and the schema job writes them to sql/reset_supabase.sql. Foreign keys are documented in comments
+only: the league's data has references that do not resolve (the validate job reports them), and a load must
+not fail on them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from etl.catalog import TABLES, TableSpec, pg_type
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def identifier(name: str) -> str:
+    """A quoted SQL identifier; only lower-case names of letters, digits and '_' are accepted."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r} is not a valid table, column or schema name (lower-case letters, digits, _)")
+    return f'"{name}"'
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{identifier(schema)}.{identifier(table)}"
+
+
+def create_table(spec: TableSpec, *, schema: str = "public", name: str | None = None,
+                 if_not_exists: bool = False) -> str:
+    """CREATE TABLE for a catalog table (optionally under another name, e.g. '<table>__new')."""
+    lines = []
+    for column in spec.columns:
+        null = "" if column.nullable else " not null"
+        lines.append(f"    {identifier(column.name)} {pg_type(column)}{null}")
+    pk_name = identifier(f"{name or spec.name}_pkey")
+    lines.append(f"    constraint {pk_name} primary key ({', '.join(identifier(c) for c in spec.primary_key)})")
+    exists = "if not exists " if if_not_exists else ""
+    return f"create table {exists}{qualified(schema, name or spec.name)} (\n" + ",\n".join(lines) + "\n);"
+
+
+def reset_script(schema: str = "public", tables: dict[str, TableSpec] | None = None) -> str:
+    """The whole warehouse schema: drop and re-create every catalog table, in one transaction."""
+    tables = TABLES if tables is None else tables
+    parts = [
+        "-- Generated from etl/catalog.py by the `schema` job (etl/schema_sql.py). Do not edit by hand.",
+        "-- Drops and re-creates every warehouse table (the data is lost; run an upload afterwards).",
+        "begin;",
+        f"create schema if not exists {identifier(schema)};",
+    ]
+    for spec in tables.values():
+        parts.append("")
+        parts.append(f"-- {spec.kind} {spec.name}: {spec.description}".rstrip(": "))
+        for column, (ref_table, ref_column) in spec.foreign_keys.items():
+            parts.append(f"--   {column} references {ref_table}({ref_column}) (checked by the validate job)")
+        parts.append(f"drop table if exists {qualified(schema, spec.name)} cascade;")
+        parts.append(create_table(spec, schema=schema))
+    parts.append("")
+    parts.append("commit;")
+    return "\n".join(parts) + "\n"

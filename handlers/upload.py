@@ -1,0 +1,92 @@
+"""`upload`: load the ETL's output tables (<data dir>/output/<table>.csv) into PostgreSQL.
+
+Tables are chosen from the catalog only (all, dims, facts, named tables, or a glob over catalog names) and
+replaced atomically by daemon.warehouse: COPY into new tables, then one transaction swaps them all in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from daemon import warehouse
+from daemon.context import JobContext
+from daemon.registry import PermanentJobError, handler
+from etl.catalog import TABLES, TableSpec
+from etl.schema_sql import identifier
+
+
+class UploadParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    mode: Literal["all", "dims", "facts", "tables", "pattern"] = Field(
+        default="all", description="all catalog tables, only dims, only facts, the named tables, or a glob.")
+    tables: list[str] = Field(default_factory=list, description="Catalog table names (mode 'tables').")
+    pattern: str | None = Field(default=None, description="Glob over catalog table names (mode 'pattern'), e.g. 'fact_*'.")
+    dry_run: bool = Field(default=False, description="Count what would be loaded; change nothing.")
+    db_schema: str = Field(default="public", alias="schema", description="Target PostgreSQL schema.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "UploadParams":
+        if self.mode == "tables" and not self.tables:
+            raise ValueError("mode 'tables' needs a non-empty 'tables' list")
+        if self.mode == "pattern" and not self.pattern:
+            raise ValueError("mode 'pattern' needs 'pattern'")
+        unknown = [t for t in self.tables if t not in TABLES]
+        if unknown:
+            raise ValueError(f"unknown tables {unknown}; the catalog has {', '.join(TABLES)}")
+        identifier(self.db_schema)  # raises ValueError for an unusable schema name
+        return self
+
+
+def select_tables(params: UploadParams) -> list[TableSpec]:
+    """The catalog tables an upload covers, in catalog order (dims before facts)."""
+    if params.mode == "all":
+        chosen = list(TABLES)
+    elif params.mode == "dims":
+        chosen = [n for n, s in TABLES.items() if s.kind == "dim"]
+    elif params.mode == "facts":
+        chosen = [n for n, s in TABLES.items() if s.kind == "fact"]
+    elif params.mode == "tables":
+        chosen = [n for n in TABLES if n in params.tables]
+    else:
+        chosen = [n for n in TABLES if fnmatch.fnmatchcase(n, params.pattern or "")]
+    if not chosen:
+        raise PermanentJobError(f"upload {params.mode} {params.pattern or ''}: no catalog table matches".replace("  ", " "))
+    return [TABLES[n] for n in chosen]
+
+
+async def upload_output(ctx: JobContext, output_dir: Path, specs: list[TableSpec], *, schema: str = "public",
+                        start: float = 0.0, end: float = 100.0, status: str | None = None) -> dict[str, int]:
+    """Load the tables' CSVs from output_dir into the job's database; progress per table in start..end."""
+    try:
+        files = warehouse.table_files(output_dir, specs)
+    except warehouse.WarehouseError as exc:
+        raise PermanentJobError(str(exc)) from exc
+
+    async def progress(fraction: float, step: str) -> None:
+        await ctx.progress(start + (end - start) * fraction, step, status=status)
+
+    async with ctx.pool.acquire() as conn:
+        return await warehouse.load_tables(conn, files, schema=schema, job_id=ctx.job_id, progress=progress)
+
+
+@handler("upload", UploadParams)
+async def run(params: UploadParams, ctx: JobContext) -> dict:
+    """Replaces the chosen warehouse tables with the ETL output, atomically (COPY, then one swap)."""
+    specs = select_tables(params)
+    output_dir = ctx.settings.output_dir
+    if params.dry_run:
+        try:
+            files = warehouse.table_files(output_dir, specs)
+        except warehouse.WarehouseError as exc:
+            raise PermanentJobError(str(exc)) from exc
+        rows = {tf.spec.name: await asyncio.to_thread(warehouse.count_rows, tf.path) for tf in files}
+        return {"dry_run": True, "schema": params.db_schema, "tables": rows, "rows": sum(rows.values())}
+    await ctx.progress(0, f"upload {len(specs)} tables", status="uploading")
+    rows = await upload_output(ctx, output_dir, specs, schema=params.db_schema, status="uploading")
+    return {"dry_run": False, "schema": params.db_schema, "tables": rows, "rows": sum(rows.values())}

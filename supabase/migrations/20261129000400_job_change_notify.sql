@@ -1,0 +1,27 @@
+-- Live progress: every insert of a job and every change of its status, progress or step is announced on the
+-- channel job_changes with a small JSON payload, which the REST API's Server-Sent Events streams fan out to
+-- browsers (one LISTEN connection per API process, not one per client).
+-- Heartbeats and lease changes do not fire it (the WHEN clause is checked without calling the function), so
+-- the cost is one short pg_notify per job state change.
+
+create or replace function public.job_requests_notify_change() returns trigger
+language plpgsql as $$
+begin
+    perform pg_notify('job_changes', json_build_object(
+        'job_id', new.id, 'kind', new.kind, 'status', new.status, 'progress', new.progress,
+        'current_step', left(new.current_step, 200))::text);
+    return null;
+end;
+$$;
+
+drop trigger if exists job_requests_notify_insert on public.job_requests;
+create trigger job_requests_notify_insert after insert on public.job_requests
+    for each row execute function public.job_requests_notify_change();
+
+drop trigger if exists job_requests_notify_update on public.job_requests;
+create trigger job_requests_notify_update after update of status, progress, current_step on public.job_requests
+    for each row
+    when (old.status is distinct from new.status
+          or old.progress is distinct from new.progress
+          or old.current_step is distinct from new.current_step)
+    execute function public.job_requests_notify_change();
