@@ -23,9 +23,9 @@ def _settings() -> Settings:
     return settings
 
 
-def _url(settings: Settings) -> str:
+def _url(settings: Settings, *, service: bool = False) -> str:
     try:
-        return database.database_url(settings)
+        return database.database_url(settings, service=service)
     except database.DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -46,7 +46,7 @@ def main() -> None:
 def up() -> None:
     """Run everything: database (embedded unless DATABASE_URL), migrations, daemon and HTTP API."""
     settings = _settings()
-    url = _url(settings)
+    url = _url(settings, service=True)
     click.echo(f"database: {_redacted(url)}")
     extra = _http_server()
     if extra is not None:
@@ -59,6 +59,34 @@ def up() -> None:
 def worker() -> None:
     """Run the daemon only (no HTTP API)."""
     _run(service.run_worker(_settings()))
+
+
+@main.command()
+def api() -> None:
+    """Run the HTTP API only (no daemon): jobs are inserted here and run by `benchsight worker` elsewhere."""
+    settings = _settings()
+
+    async def run() -> None:
+        from daemon.http import serve
+
+        url = database.database_url(settings)
+        await service.migrate(url, settings)
+        stop = asyncio.Event()
+        service.stop_on_signals(stop)
+        async with service.open_pool(url, settings) as pool:
+            server = asyncio.create_task(serve(pool, None, url, settings))
+            stopped = asyncio.create_task(stop.wait())
+            try:
+                await asyncio.wait([server, stopped], return_when=asyncio.FIRST_COMPLETED)
+                if server.done():
+                    server.result()  # the site could not start (port in use...): say so
+            finally:
+                server.cancel()
+                stopped.cancel()
+                await asyncio.gather(server, stopped, return_exceptions=True)
+
+    click.echo(f"api: http://{settings.api_host}:{settings.api_port}/api/docs")
+    _run(run())
 
 
 @main.command()

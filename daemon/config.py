@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,18 @@ class Settings(BaseSettings):
     )
     watchdog_pid: int | None = Field(
         default=None, validation_alias="WATCHDOG_PID", description="The pid systemd expects WATCHDOG=1 from."
+    )
+    sql_dir: Path = Field(
+        default=PROJECT_ROOT / "sql", validation_alias="BENCHSIGHT_SQL_DIR",
+        description="Where the schema job writes reset_supabase.sql (and reads views/*.sql).",
+    )
+    api_auth: Literal["auto", "required", "off"] = Field(
+        default="auto", validation_alias="BENCHSIGHT_API_AUTH",
+        description="REST API authentication; 'auto' is off only for the embedded database on a loopback host.",
+    )
+    api_rate_limit_per_minute: int = Field(
+        default=600, ge=0, validation_alias="BENCHSIGHT_API_RATE_LIMIT",
+        description="Requests per minute per API key or user (bursts up to this many); 0 turns the limit off.",
     )
 
     @field_validator("data_dir", "migrations_dir")

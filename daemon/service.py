@@ -66,7 +66,7 @@ async def run_worker(settings: Settings, *, extra: Callable[[asyncpg.Pool, Dispa
     the watch folder (BENCHSIGHT_WATCH) and the systemd notifier (READY=1, WATCHDOG=1, STOPPING=1)."""
     notifier = systemd.Notifier.from_settings(settings)
     notifier.notify("STATUS=connecting to the database and applying migrations")
-    url = database.database_url(settings)
+    url = database.database_url(settings, service=True)
     applied = await migrate(url, settings)
     if applied:
         log.info("daemon.migrated", versions=applied)

@@ -117,6 +117,7 @@ class WatchFolder:
         self._candidates: dict[Path, _Candidate] = {}
         self._done: dict[Path, tuple[int, int]] = {}  # path -> signature already handled
         self._submitted: dict[UUID, _Submitted] = {}  # staging_tracking job -> its file, until the job ends
+        self.outcomes: dict[str, str] = {}  # file name -> enqueued | duplicate | rejected (latest; for status and tests)
 
     @classmethod
     def from_settings(cls, pool: asyncpg.Pool, settings: Settings,
@@ -150,8 +151,11 @@ class WatchFolder:
                     next_rescan = now + self.rescan_seconds
                 await self._take_stable_files(now)
                 if self._submitted and now >= next_outcomes:
-                    await self._reject_failed_submissions()
                     next_outcomes = now + 1.0
+                    try:
+                        await self._reject_failed_submissions()
+                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                        log.warning("watch.outcomes_failed", error=str(exc))
         finally:
             if observer is not None:
                 observer.stop()
@@ -224,6 +228,7 @@ class WatchFolder:
         if earlier is not None and earlier["status"] == "failed" and earlier["created_at"] >= written_at:
             # this content already failed (e.g. the daemon restarted before moving the file): reject it now
             self._move_to_rejected(path, earlier["error"] or "its staging_tracking job failed")
+            self.outcomes[name] = "rejected"
             return
         try:
             stored = await asyncio.to_thread(self._store, name, content)
@@ -240,6 +245,7 @@ class WatchFolder:
         self._done[path] = signature
         if "staging_tracking" in jobs:
             self._submitted[jobs["staging_tracking"]["id"]] = _Submitted(path, signature)
+        self.outcomes[name] = "enqueued" if jobs else "duplicate"
         if jobs:
             log.info("watch.enqueued", file=name, game_id=stored.game_id, sha256=sha256[:12],
                      jobs={kind: str(job["id"]) for kind, job in jobs.items()})
@@ -276,6 +282,7 @@ class WatchFolder:
         params = {"file": _relative(rejected, self.data_dir)} | ({"sha256": sha256} if sha256 else {})
         key = f"staging_tracking:{sha256}" if sha256 else None
         job_id = await self.pool.fetchval(_RECORD_REJECTED, params, error, key, REQUESTED_BY)
+        self.outcomes[path.name] = "rejected"
         log.warning("watch.rejected", file=path.name, job_id=str(job_id), error=error)
 
     def _move_to_rejected(self, path: Path, reason: str) -> Path | None:
@@ -306,6 +313,7 @@ class WatchFolder:
                 continue
             if (st.st_size, st.st_mtime_ns) == submitted.signature:
                 self._move_to_rejected(submitted.path, row["error"] or "its staging_tracking job failed")
+                self.outcomes[submitted.path.name] = "rejected"
 
 
 def _wanted(earlier: asyncpg.Record | None, written_at: datetime) -> bool:
@@ -325,8 +333,10 @@ def _staging_params(relative: str, sha256: str, game_id: int) -> dict:
 
 
 def _etl_params(game_id: int) -> dict:
-    from handlers.etl import EtlParams
-
+    try:
+        from handlers.etl import EtlParams
+    except ImportError:  # handlers/etl.py not written yet: the same fields, by the params contract
+        return {"mode": "single", "game_ids": [game_id]}
     return EtlParams(mode="single", game_ids=[game_id]).model_dump(mode="json")
 
 

@@ -99,18 +99,22 @@ class TrackedGame:
         return (int(len(self.shifts) > 1), len(self.event_players), len(self.events))
 
 
-_CLOCK = re.compile(r"^\s*(\d{1,3}):(\d{1,2})(?::(\d{1,2}))?\s*$")
+_CLOCK = re.compile(r"^\s*(\d{1,3}):(\d{1,2}(?:\.\d*)?)(?::(\d{1,2}(?:\.\d*)?))?\s*$")
 
 
 def parse_clock(values: pd.Series) -> pd.Series:
-    """Parse 'MM:SS' (or 'H:MM:SS') clock strings to seconds; unparseable values become NaN."""
+    """Parse 'MM:SS' (or 'H:MM:SS') clock strings to whole seconds; unparseable values become NaN.
+
+    Trackers write the period's last second as '00:0.01'; clocks are rounded to the second.
+    """
     s = values.astype("str")
     parts = s.str.extract(_CLOCK)
     a = pd.to_numeric(parts[0], errors="coerce")
     b = pd.to_numeric(parts[1], errors="coerce")
     c = pd.to_numeric(parts[2], errors="coerce")
     three = c.notna()
-    return pd.Series(np.where(three, a * 3600 + b * 60 + c, a * 60 + b), index=values.index, dtype="float64")
+    seconds = np.where(three, a * 3600 + b * 60 + c, a * 60 + b)
+    return pd.Series(np.round(seconds), index=values.index, dtype="float64")
 
 
 def normalise_detail(values: pd.Series) -> pd.Series:

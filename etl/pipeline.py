@@ -22,7 +22,7 @@ import structlog
 
 from etl import catalog
 from etl.builders import dims, events as ev_builders, qa, stats
-from etl.builders.resolve import Resolved, games_frame, resolve_tracking
+from etl.builders.resolve import Resolved, games_frame, resolve_tracking, roster_venues
 from etl.cache import ReadCache, file_hash
 from etl.canonical import TrackedGame
 from etl.issues import Issues
@@ -298,6 +298,12 @@ class TrackedBuild:
     entries: pd.DataFrame
     exits: pd.DataFrame
     player_stats: pd.DataFrame
+    swapped: set[int]
+
+
+def summary_of(tg: TrackedGame, swapped: bool = False) -> pd.DataFrame:
+    s = qa.tracked_summary(tg.events, tg.event_players, tg.shifts, tg.shift_players)
+    return s.rename(index={"home": "away", "away": "home"}, level="team_venue") if swapped else s
 
 
 def build_tracked(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.DataFrame,
@@ -311,14 +317,14 @@ def build_tracked(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.Da
     entries = ev_builders.fact_zone_entries(r)
     exits = ev_builders.fact_zone_exits(r)
     ps = stats.tracked_player_stats(r, shifts, onice, shots, goals, faceoffs, entries, exits)
-    return TrackedBuild(r, shifts, onice, shots, goals, faceoffs, entries, exits, ps)
+    return TrackedBuild(r, shifts, onice, shots, goals, faceoffs, entries, exits, ps, r.swapped)
 
 
 def build_tables(league: League, primaries: list[TrackedGame], alternates: list[TrackedGame],
                  failed: dict[int, str], issues: Issues) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Every catalog table from the league workbook and the chosen tracked games (pure)."""
     games = games_frame(league, issues)
-    roster = league.roster
+    roster = roster_venues(league.roster, games)
     tb = build_tracked(primaries, games, roster, issues)
     r = tb.resolved
     completeness = qa.game_completeness(games, r, tb.shifts, tb.goals, failed)
@@ -339,12 +345,11 @@ def build_tables(league: League, primaries: list[TrackedGame], alternates: list[
                                 status)
     seasons = games.set_index("game_id")["season_id"]
     qa.scoresheet_disagreements(pgs, completeness, r.sources, issues)
-    primary_file = {t.game_id: t.source_file for t in primaries}
+    by_id = {t.game_id: t for t in primaries}
     for alt in alternates:
-        alt_build = build_tracked([alt], games, roster, Issues())
-        qa.source_disagreements(ps.loc[ps["game_id"] == alt.game_id],
-                                alt_build.player_stats.astype({"game_id": "int64"}),
-                                primary_file.get(alt.game_id, "?"), alt.source_file, issues)
+        prim = by_id[alt.game_id]
+        qa.source_disagreements(alt.game_id, summary_of(prim, swapped=alt.game_id in tb.swapped),
+                                summary_of(alt), prim.source_file, alt.source_file, issues)
 
     observed = list(tb.shifts["strength"].dropna().unique()) + list(r.events["strength"].dropna().unique())
     tables: dict[str, pd.DataFrame] = {

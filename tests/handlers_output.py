@@ -38,10 +38,19 @@ def catalog_frame(spec: TableSpec, rows: int, tag: str, seed: int = 0) -> pd.Dat
 
 def write_catalog_output(out: Path, rows: int = 50, tag: str = "a", seed: int = 0,
                          tables: dict[str, TableSpec] | None = None) -> dict[str, int]:
-    """Write <out>/<table>.csv for every catalog table; returns rows per table."""
+    """Write <out>/<table>.csv for every catalog table, foreign keys resolving; returns rows per table.
+
+    Every table has the same number of rows and row i references row i of each referenced table, so keys
+    that include foreign-key columns stay unique.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for name, spec in (tables or TABLES).items():
-        catalog_frame(spec, rows, tag, seed).to_csv(out / f"{name}.csv", index=False)
-        counts[name] = rows
-    return counts
+    tables = tables or TABLES
+    frames = {name: catalog_frame(spec, rows, tag, seed) for name, spec in tables.items()}
+    for name, spec in tables.items():
+        for column, (ref_table, ref_column) in spec.foreign_keys.items():
+            if ref_table in frames:
+                values = frames[ref_table][ref_column].to_numpy()
+                frames[name][column] = pd.Series(values, dtype=frames[name][column].dtype)
+    for name, df in frames.items():
+        df.to_csv(out / f"{name}.csv", index=False)
+    return {name: rows for name in frames}

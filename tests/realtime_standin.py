@@ -13,7 +13,7 @@ websocket server speaking the Phoenix V1 JSON protocol at /realtime/v1/websocket
   UPDATE), which INSERT subscriptions do not get. Changes made while a client is away are never replayed.
 - `phx_leave` gets a `phx_reply` ok and ends the subscription.
 
-Faults, on demand: close_all(code), drop_tcp(), outage(seconds) (drops everyone and answers handshakes with
+Faults, on demand: close_all(code), drop_tcp(), blackhole(), outage(seconds) (drops everyone and answers handshakes with
 HTTP 503 until it ends), send_system_error(), ignore_joins = True, poison_next(kind).
 """
 
@@ -51,6 +51,7 @@ class Subscription:
 class Client:
     ws: ServerConnection
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    frozen: bool = False  # black-holed: reads nothing, sends nothing, answers no pings
 
 
 def binding_id(binding: dict[str, Any]) -> int:
@@ -92,6 +93,7 @@ class RealtimeStandin:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self.drop_tcp()
         if self._pump:
             self._pump.cancel()
         if self._server:
@@ -125,6 +127,13 @@ class RealtimeStandin:
         """Cut every connection without a close frame, as a dead load balancer or network would."""
         for client in list(self.clients):
             client.ws.transport.abort()
+
+    def blackhole(self) -> None:
+        """Every current connection goes silent without closing (a dead NAT or network path): nothing is
+        read, sent or answered, websocket pings included."""
+        for client in list(self.clients):
+            client.frozen = True
+            client.ws.transport.pause_reading()
 
     def outage(self, seconds: float) -> None:
         """Drop everyone and refuse handshakes (HTTP 503) for `seconds`."""
@@ -226,6 +235,8 @@ class RealtimeStandin:
                                   "payload": {"status": "ok", "response": response}})
 
     async def _send(self, client: Client, frame: dict[str, Any] | str) -> None:
+        if client.frozen:
+            return
         try:
             await client.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
         except Exception:

@@ -87,7 +87,7 @@ class Routes:
 
 def _require_scope(request: web.Request, scope: str) -> None:
     """Delegates to daemon.auth when it is installed (it raises 401/403); without it every caller may."""
-    if _auth_check is not None:
+    if _auth_check is not None and scope != "public":
         _auth_check(request, scope)
 
 

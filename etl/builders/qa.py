@@ -98,21 +98,61 @@ def scoresheet_disagreements(pgs: pd.DataFrame, completeness: pd.DataFrame, sour
         }))
 
 
-def source_disagreements(primary: pd.DataFrame, alternate: pd.DataFrame, primary_file: str, alternate_file: str,
-                         issues: Issues) -> None:
-    """Compare tracked goals, assists, shots and TOI per player between two files of the same game."""
-    cols = ["tracked_goals", "tracked_primary_assists", "tracked_secondary_assists", "shots", "toi_seconds"]
-    m = primary.set_index(["game_id", "player_id"])[cols].join(
-        alternate.set_index(["game_id", "player_id"])[cols], how="outer", rsuffix="_alt").fillna(0)
-    for col in cols:
+SUMMARY_STATS = ["goals", "primary_assists", "secondary_assists", "shots", "toi_seconds"]
+
+
+def tracked_summary(events: pd.DataFrame, event_players: pd.DataFrame, shifts: pd.DataFrame,
+                    shift_players: pd.DataFrame) -> pd.DataFrame:
+    """Per (team_venue, jersey) of one file: goals, primary/secondary assists, shot attempts and TOI, with the
+    same definitions as the game stats (docs/stats.md). Used to compare two files of the same game."""
+    ep = event_players.dropna(subset=["jersey"])
+    first = ep.loc[(ep["side"] == "event") & (ep["role_number"] == 1)].drop_duplicates("event_id")
+    first = first.merge(events[["event_id", "event_type"]], on="event_id")
+    key = ["team_venue", "jersey"]
+    detail = ep["play_detail_1"].fillna("") + " " + ep["play_detail_2"].fillna("")
+    dur = (shifts["clock_start_s"] - shifts["clock_end_s"]).clip(lower=0)
+    sp = shift_players.drop_duplicates(["shift_id", "team_venue", "jersey"]).merge(
+        shifts[["shift_id"]].assign(d=dur.to_numpy()), on="shift_id")
+    parts = [
+        first.loc[first["event_type"] == "Goal"].groupby(key).size().rename("goals"),
+        ep.loc[detail.str.contains("AssistPrimary")].groupby(key).size().rename("primary_assists"),
+        ep.loc[detail.str.contains("AssistSecondary")].groupby(key).size().rename("secondary_assists"),
+        first.loc[first["event_type"] == "Shot"].groupby(key).size().rename("shots"),
+        sp.groupby(key)["d"].sum().rename("toi_seconds"),
+    ]
+    out = pd.concat(parts, axis=1).fillna(0)
+    for col in SUMMARY_STATS:
+        if col not in out.columns:
+            out[col] = 0.0
+    return out[SUMMARY_STATS]
+
+
+def align_sides(reference: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """Swap ``other``'s home/away when its jerseys match ``reference``'s better that way round."""
+    def hits(idx: pd.Index) -> int:
+        return int(idx.isin(reference.index).sum())
+    swapped = other.rename(index={"home": "away", "away": "home"}, level="team_venue")
+    return swapped if hits(swapped.index) > hits(other.index) else other
+
+
+def source_disagreements(game_id: int, primary: pd.DataFrame, alternate: pd.DataFrame, primary_file: str,
+                         alternate_file: str, issues: Issues) -> None:
+    """Report every per-player difference in goals, assists, shots and TOI (> 1 s) between two files."""
+    alternate = align_sides(primary, alternate)
+    m = primary.join(alternate, how="outer", rsuffix="_alt").fillna(0)
+    for col in SUMMARY_STATS:
         tol = 1.0 if col == "toi_seconds" else 0
+        if col == "toi_seconds" and (m[col].sum() == 0 or m[f"{col}_alt"].sum() == 0):
+            continue  # one file has no shifts: nothing to compare
         d = m.loc[(m[col] - m[f"{col}_alt"]).abs() > tol]
         if d.empty:
             continue
+        who = d.index.get_level_values("team_venue").astype(str) + " #" + \
+            d.index.get_level_values("jersey").astype(int).astype(str)
         issues.add_frame(pd.DataFrame({
-            "game_id": d.index.get_level_values(0), "file": alternate_file, "column": col,
+            "game_id": game_id, "file": alternate_file, "column": col,
             "category": "tracker_files_disagree", "severity": "warning",
-            "message": "player " + d.index.get_level_values(1).astype(str) + f": {col} {primary_file} "
-            + d[col].astype(str).values + f", {alternate_file} " + d[f"{col}_alt"].astype(str).values,
+            "message": who + f": {col} " + d[col].astype(str).values + f" in {primary_file}, "
+            + d[f"{col}_alt"].astype(str).values + f" in {alternate_file}",
             "action": f"{primary_file} used (more tracked detail)",
         }))

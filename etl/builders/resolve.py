@@ -34,13 +34,34 @@ def games_frame(league: League, issues: Issues) -> pd.DataFrame:
         "sched_home_goals": pd.to_numeric(sched["home_total_goals"], errors="coerce"),
         "sched_away_goals": pd.to_numeric(sched["away_total_goals"], errors="coerce"),
     })
-    team_goals = roster.groupby(["game_id", "team_id", "team_venue"], as_index=False)["goals"].sum()
-    home = team_goals.loc[team_goals["team_venue"] == "home"].drop_duplicates("game_id")
-    away = team_goals.loc[team_goals["team_venue"] == "away"].drop_duplicates("game_id")
+    # each team's venue is the majority of its scoresheet rows; goals are summed per team, not per row venue
+    per_team = roster.assign(is_home=(roster["team_venue"] == "home").astype("int64")).groupby(
+        ["game_id", "team_id"]).agg(goals=("goals", "sum"), home_rows=("is_home", "sum"), rows=("is_home", "size"))
+    per_team["venue"] = np.where(per_team["home_rows"] * 2 > per_team["rows"], "home", "away")
+    per_team = per_team.reset_index()
+    home = per_team.loc[per_team["venue"] == "home"]
+    away = per_team.loc[per_team["venue"] == "away"]
+    two = per_team.groupby("game_id").size()
+    clear = set(two[two == 2].index) & set(home["game_id"]) & set(away["game_id"])
+    home, away = home.loc[home["game_id"].isin(clear)], away.loc[away["game_id"].isin(clear)]
     g = g.merge(home.rename(columns={"team_id": "ros_home", "goals": "ros_home_goals"})[
         ["game_id", "ros_home", "ros_home_goals"]], on="game_id", how="left")
     g = g.merge(away.rename(columns={"team_id": "ros_away", "goals": "ros_away_goals"})[
         ["game_id", "ros_away", "ros_away_goals"]], on="game_id", how="left")
+    # scoresheets whose venue column is unusable: teams from the schedule, goals still per team
+    goals_by_team = per_team.set_index(["game_id", "team_id"])["goals"]
+    unclear = g["ros_home"].isna() & g["game_id"].isin(per_team["game_id"])
+    if unclear.any():
+        idx_h = pd.MultiIndex.from_arrays([g.loc[unclear, "game_id"], g.loc[unclear, "sched_home"]])
+        idx_a = pd.MultiIndex.from_arrays([g.loc[unclear, "game_id"], g.loc[unclear, "sched_away"]])
+        h = goals_by_team.reindex(idx_h).to_numpy()
+        a = goals_by_team.reindex(idx_a).to_numpy()
+        both = ~np.isnan(h.astype(float)) & ~np.isnan(a.astype(float))
+        rows = g.index[unclear][both]
+        g.loc[rows, "ros_home"] = g.loc[rows, "sched_home"]
+        g.loc[rows, "ros_away"] = g.loc[rows, "sched_away"]
+        g.loc[rows, "ros_home_goals"] = h[both]
+        g.loc[rows, "ros_away_goals"] = a[both]
     has_roster = g["ros_home"].notna() & g["ros_away"].notna()
     g["home_team_id"] = g["ros_home"].where(has_roster, g["sched_home"])
     g["away_team_id"] = g["ros_away"].where(has_roster, g["sched_away"])
@@ -76,6 +97,17 @@ def games_frame(league: League, issues: Issues) -> pd.DataFrame:
               "official_away_goals", "has_scoresheet"]]
 
 
+def roster_venues(roster: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """The scoresheet with each row's team_venue set from its team's venue in ``games`` (rows of a team that
+    is neither home nor away keep their own)."""
+    g = games[["game_id", "home_team_id", "away_team_id"]]
+    r = roster.merge(g, on="game_id", how="left")
+    venue = np.select([r["team_id"] == r["home_team_id"], r["team_id"] == r["away_team_id"]], ["home", "away"],
+                      None)
+    r["team_venue"] = pd.Series(venue, index=r.index).fillna(r["team_venue"])
+    return r.drop(columns=["home_team_id", "away_team_id"])
+
+
 @dataclass
 class Resolved:
     """All tracked games' canonical frames, concatenated, with team_id and player_id resolved."""
@@ -85,6 +117,7 @@ class Resolved:
     shifts: pd.DataFrame
     shift_players: pd.DataFrame
     sources: dict[int, str]
+    swapped: set[int]
 
 
 def _concat(frames: list[pd.DataFrame], columns: dict[str, str]) -> pd.DataFrame:
@@ -130,7 +163,7 @@ def resolve_tracking(
     ep = _player_ids(ep, off, tr)
     sp = _player_ids(sp, off, tr)
     _report_unknown_jerseys(ep, sp, sources, issues)
-    return Resolved(ev, ep, sh, sp, sources)
+    return Resolved(ev, ep, sh, sp, sources, swap)
 
 
 def _side_swaps(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: dict[int, str],

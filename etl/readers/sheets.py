@@ -21,11 +21,13 @@ def open_workbook(path: Path) -> python_calamine.CalamineWorkbook:
 
 
 def read_sheet(
-    wb: python_calamine.CalamineWorkbook, path: Path, sheet: str, *, required: bool = True
+    wb: python_calamine.CalamineWorkbook, path: Path, sheet: str, *, required: bool = True,
+    wanted: set[str] | None = None,
 ) -> pd.DataFrame | None:
     """A sheet as a DataFrame: first row is the header, '' cells become NaN, blank headers are dropped.
 
     The frame keeps an ``_row`` column with the 1-based spreadsheet row number for issue messages.
+    ``wanted`` limits the columns kept (others are never converted).
     """
     if sheet not in wb.sheet_names:
         if required:
@@ -38,7 +40,7 @@ def read_sheet(
     if not rows:
         return pd.DataFrame({"_row": pd.Series([], dtype="int64")})
     header = [str(h).strip() for h in rows[0]]
-    keep = [i for i, h in enumerate(header) if h and h not in header[:i]]
+    keep = [i for i, h in enumerate(header) if h and h not in header[:i] and (wanted is None or h in wanted)]
     width = len(header)
     body = [r if len(r) == width else (list(r) + [""] * width)[:width] for r in rows[1:]]
     arr = np.array(body, dtype=object).reshape(len(body), width) if body else np.empty((0, width), object)

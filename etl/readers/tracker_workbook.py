@@ -46,6 +46,15 @@ _EVENT_SIDE = {"1": "event", "1.0": "event", "e": "event", "o": "opp", "0": "opp
 _SUCCESS = {"s": True, "1": True, "1.0": True, "true": True, "u": False, "0": False, "0.0": False, "false": False}
 
 
+EVENT_WANTED = {
+    "event_index_", "event_index", "event_type_", "event_detail_", "event_detail_2_", "event_successful_", "team_",
+    "event_team_zone_", "period", "event_start_min_", "event_start_sec_", "event_end_min_", "event_end_sec_",
+    "linked_event_index_", "strength", "event_start_min", "event_start_sec", "event_end_min", "event_end_sec",
+    "player_game_number_", "player_game_number", "role_abrev_binary_", "play_detail1_", "play_detail2_",
+    "play_detail_successful_", "game_id", "player_role", "is_highlight", "player_name",
+}
+
+
 def detect_layout(columns: pd.Index | list[str]) -> str:
     cols = set(columns)
     if "event_index_" in cols:
@@ -66,7 +75,7 @@ def is_tracker_workbook(path: Path) -> bool:
 def read_tracker_workbook(path: Path) -> TrackedGame:
     path = Path(path)
     wb = open_workbook(path)
-    raw = read_sheet(wb, path, "events")
+    raw = read_sheet(wb, path, "events", wanted=EVENT_WANTED)
     layout = detect_layout(raw.columns)
     if layout == "unknown":
         raise InputError(
@@ -186,11 +195,11 @@ def _events(
     start_sec = ev["start_sec"].groupby(grp).ffill()
     carried = start_min * 60 + start_sec
     derived_start = ev["d_start_min"] * 60 + ev["d_start_sec"]
-    ev["clock_start_s"] = typed_start.fillna(derived_start).fillna(carried)
+    ev["clock_start_s"] = typed_start.fillna(derived_start).fillna(carried).round()
     end_min = ev["end_min"].where(ev["end_min"].notna() | ev["end_sec"].isna(),
                                   np.where(ev["end_sec"] <= start_sec, start_min, start_min - 1))
     derived_end = ev["d_end_min"] * 60 + ev["d_end_sec"]
-    ev["clock_end_s"] = (end_min * 60 + ev["end_sec"]).fillna(derived_end)
+    ev["clock_end_s"] = (end_min * 60 + ev["end_sec"]).fillna(derived_end).round()
     ev["team_venue"] = ev["team_raw"].str.lower().str[0].map({"h": "home", "a": "away"})
     ev["success"] = ev["success_raw"].str.lower().map(_SUCCESS)
     ev["linked_event_id"] = ev["linked"]
@@ -233,7 +242,7 @@ def _events(
 def _inherit_linked_players(df: pd.DataFrame, ev: pd.DataFrame) -> pd.DataFrame:
     """Events typed without players take, row by row, the players of the first event of their linked chain."""
     linked = df["event_id"].map(ev.set_index("event_id")["linked_event_id"])
-    has_any = df.groupby("event_id")["jersey"].transform(lambda s: s.notna().any())
+    has_any = df["jersey"].notna().groupby(df["event_id"]).transform("any")
     need = df["jersey"].isna() & linked.notna() & ~has_any
     if not need.any():
         return df
@@ -281,8 +290,8 @@ def read_shifts_sheet(
             "column": "Period", "severity": "warning", "category": "missing_period",
             "message": "shift row has no period", "action": "shift kept with an empty period (counts in TOI)",
         }))
-    df["clock_start_s"] = clocks["shift_start_min"] * 60 + clocks["shift_start_sec"]
-    df["clock_end_s"] = clocks["shift_end_min"] * 60 + clocks["shift_end_sec"]
+    df["clock_start_s"] = (clocks["shift_start_min"] * 60 + clocks["shift_start_sec"]).round()
+    df["clock_end_s"] = (clocks["shift_end_min"] * 60 + clocks["shift_end_sec"]).round()
     bad_clock = df["clock_start_s"].isna() | df["clock_end_s"].isna()
     if bad_clock.any():
         issues.add_frame(pd.DataFrame({

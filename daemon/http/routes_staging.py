@@ -1,0 +1,113 @@
+"""Staging: league tables and tracker files into the stage_* tables (staging_blb and staging_tracking jobs),
+and what is staged now."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from daemon.http import inputs, jobs, uploads
+from daemon.http.app_keys import POOL, SETTINGS
+from daemon.http.errors import ApiError, field_error, json_response
+from daemon.http.models import JobOut, StagingStatusOut
+from daemon.http.routing import FormSpec, Routes
+from handlers.staging_blb import LEAGUE_TABLES, StagingBlbParams, stage_table_name
+from handlers.staging_tracking import STAGE_TABLES, InvalidTrackerFile, StagingTrackingParams, store_tracker_file
+
+routes = Routes("staging")
+
+CREATED = {202: JobOut, 200: JobOut}
+TRACKER_FORM = FormSpec(
+    file_description="A tracker workbook (.xlsx) or JSON export (.json) of one game.",
+    text_fields={"game_id": {"type": "integer", "description": "Expected game (the job fails when it differs)."}},
+)
+WORKBOOK_FORM = FormSpec(
+    file_description="The league workbook (.xlsx).",
+    text_fields={"table": {"type": "string", "enum": list(LEAGUE_TABLES), "description": "The sheet to stage."}},
+    required_text=("table",),
+)
+
+
+@routes.post("/api/staging/blb", summary="Stage a league table", scope="jobs:write", body=StagingBlbParams,
+             responses=CREATED, creates_job=True)
+async def stage_blb(request: web.Request, params: StagingBlbParams) -> web.Response:
+    """From the league workbook in the data dir (file) or from JSON rows (rows)."""
+    job, created = await jobs.enqueue(request.app[POOL], "staging_blb", params, requested_by=jobs.requested_by(request))
+    return jobs.job_created_response(job, created)
+
+
+@routes.post("/api/staging/blb-tables/upload", summary="Upload a league workbook and stage one of its tables",
+             scope="jobs:write", form=WORKBOOK_FORM, responses=CREATED, creates_job=True)
+async def upload_blb(request: web.Request) -> web.Response:
+    """The workbook is stored under raw/uploads/ (named by its content hash) and a staging_blb job reads it."""
+    settings = request.app[SETTINGS]
+    upload = await inputs.upload(request, settings.upload_limit_bytes)
+    table = upload.fields.get("table")
+    if not table:
+        raise ApiError(422, [field_error(["body", "table"], "the league table to stage is required", "missing")])
+    stored = await asyncio.to_thread(uploads.store_workbook, settings.data_dir, upload.filename, upload.content)
+    params = inputs.validate(StagingBlbParams, {"table": table, "file": stored.relative}, "body")
+    job, created = await jobs.enqueue(request.app[POOL], "staging_blb", params,
+                                      requested_by=jobs.requested_by(request))
+    return jobs.job_created_response(job, created)
+
+
+@routes.post("/api/staging/tracking", summary="Stage a tracker file already in raw/tracking/",
+             scope="jobs:write", body=StagingTrackingParams, responses=CREATED, creates_job=True)
+async def stage_tracking(request: web.Request, params: StagingTrackingParams) -> web.Response:
+    job, created = await jobs.enqueue(request.app[POOL], "staging_tracking", params,
+                                      requested_by=jobs.requested_by(request))
+    return jobs.job_created_response(job, created)
+
+
+@routes.post("/api/staging/tracking/upload", summary="Upload a tracker file and stage it", scope="jobs:write",
+             form=TRACKER_FORM, responses=CREATED, creates_job=True)
+async def stage_tracking_upload(request: web.Request) -> web.Response:
+    """Stored under raw/tracking/ with its content hash in the name; the same file twice while its job is
+    active returns that job."""
+    return await accept_tracker_upload(request)
+
+
+async def accept_tracker_upload(request: web.Request) -> web.Response:
+    """Store an uploaded tracker file with store_tracker_file and enqueue staging_tracking (dedupe on the
+    content hash, as the watch folder does)."""
+    settings = request.app[SETTINGS]
+    upload = await inputs.upload(request, settings.upload_limit_bytes)
+    game_id = upload.fields.get("game_id")
+    try:
+        stored = await asyncio.to_thread(store_tracker_file, settings.data_dir, upload.filename, upload.content)
+    except InvalidTrackerFile as exc:
+        raise ApiError(422, [field_error(["body", "file"], str(exc))]) from None
+    params = inputs.validate(StagingTrackingParams, {
+        "file": stored.relative, "sha256": stored.sha256,
+        "game_id": game_id if game_id not in (None, "") else stored.game_id}, "body")
+    job, created = await jobs.enqueue(request.app[POOL], "staging_tracking", params,
+                                      requested_by=jobs.requested_by(request),
+                                      dedupe=f"staging_tracking:{stored.sha256}")
+    return jobs.job_created_response(job, created)
+
+
+@routes.get("/api/staging/status", summary="Rows and last load of every staging table", scope="jobs:read",
+            responses={200: StagingStatusOut})
+async def staging_status(request: web.Request) -> web.Response:
+    """League tables are stage_<sheet> (created by their first load: rows null until then); tracker tables
+    share the time of the last staged tracker file."""
+    pool = request.app[POOL]
+    tables = []
+    async with pool.acquire() as conn:
+        for league_table in LEAGUE_TABLES:
+            name = stage_table_name(league_table)  # from the allow-list, safe to put in SQL
+            if await conn.fetchval("select to_regclass($1) is not null", f"public.{name}"):
+                row = await conn.fetchrow(f"select count(*) as rows, max(staged_at) as at from public.{name}")
+                tables.append({"table": name, "source": "league", "rows": row["rows"], "last_loaded_at": row["at"]})
+            else:
+                tables.append({"table": name, "source": "league", "rows": None, "last_loaded_at": None})
+        games = await conn.fetchval("select count(*) from stage_tracking_files")
+        last = await conn.fetchval("select max(staged_at) from stage_tracking_files")
+        for name in STAGE_TABLES:  # fixed names from the handler
+            rows = await conn.fetchval(f"select count(*) from public.{name}")
+            tables.append({"table": name, "source": "tracking", "rows": rows, "last_loaded_at": last})
+    for t in tables:
+        t["last_loaded_at"] = t["last_loaded_at"].isoformat() if t["last_loaded_at"] else None
+    return json_response({"tables": tables, "tracking_games": games})

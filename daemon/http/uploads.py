@@ -1,0 +1,93 @@
+"""Files that arrive over HTTP: checked, then stored where the jobs read them (tracker files through
+handlers.staging_tracking.store_tracker_file, output CSVs and league workbooks written atomically), each with
+its content hash. Everything here is blocking file work: routes call it through asyncio.to_thread."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from daemon.http.errors import ApiError, field_error
+
+WORKBOOK_SUBDIR = Path("raw") / "uploads"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    relative: str  # to the data dir
+    sha256: str
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Readers see the old file or the new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_table_csv(content: bytes, table: str, columns: list[str]) -> None:
+    """400 when the bytes are not a readable CSV (encoding, quoting, ragged rows); 422 naming the columns that
+    are missing from, or not in, the catalog table."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"CSV for {table} is not UTF-8 text: {exc}") from None
+    try:
+        rows = csv.reader(io.StringIO(text, newline=""), strict=True)
+        header = next(rows, None)
+        if not header or not any(h.strip() for h in header):
+            raise ApiError(400, f"CSV for {table} is empty (no header row)")
+        for line, row in enumerate(rows, start=2):
+            if row and len(row) != len(header):
+                raise ApiError(400, f"CSV for {table}: line {line} has {len(row)} fields, the header has {len(header)}")
+    except csv.Error as exc:
+        raise ApiError(400, f"CSV for {table} is not readable: {exc}") from None
+    names = [h.strip() for h in header]
+    problems = []
+    missing = [c for c in columns if c not in names]
+    extra = [n for n in names if n not in columns]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if missing:
+        problems.append(field_error(["body", "file", "columns"], f"missing columns: {', '.join(missing)}",
+                                    "missing_columns"))
+    if extra:
+        problems.append(field_error(["body", "file", "columns"],
+                                    f"columns not in table {table}: {', '.join(extra)}", "extra_columns"))
+    if duplicated:
+        problems.append(field_error(["body", "file", "columns"], f"duplicated columns: {', '.join(duplicated)}",
+                                    "duplicated_columns"))
+    if problems:
+        raise ApiError(422, problems)
+
+
+def store_table_csv(output_dir: Path, table: str, content: bytes) -> str:
+    """Write <output dir>/<table>.csv (table is a catalog name, never user text); returns the content hash."""
+    write_atomically(output_dir / f"{table}.csv", content)
+    return hashlib.sha256(content).hexdigest()
+
+
+def store_workbook(data_dir: Path, filename: str, content: bytes) -> StoredFile:
+    """Store a league workbook as raw/uploads/<safe stem>-<hash12>.xlsx: content-addressed, so a pending
+    staging job keeps reading the file it was given when another upload arrives."""
+    base = Path(filename.replace("\\", "/")).name
+    stem, ext = os.path.splitext(base)
+    if ext.lower() != ".xlsx":
+        raise ApiError(422, [field_error(["body", "file"], f"workbook {base!r}: extension must be .xlsx")])
+    if not content.startswith(b"PK\x03\x04"):
+        raise ApiError(400, f"workbook {base!r} is not an .xlsx file (not a zip archive)")
+    sha256 = hashlib.sha256(content).hexdigest()
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in stem).strip("._")[:80] or "workbook"
+    relative = WORKBOOK_SUBDIR / f"{safe}-{sha256[:12]}.xlsx"
+    path = data_dir / relative
+    if not path.exists():
+        write_atomically(path, content)
+    return StoredFile(str(relative), sha256)

@@ -1,0 +1,215 @@
+"""The Supabase Realtime feed: postgres_changes INSERTs on public.job_requests wake the dispatcher, for hosts
+where LISTEN is not available (Supabase's transaction pooler drops it; direct connections can be IPv6-only).
+
+A message is only a wake-up: the claim stays the truth, and the sweep stays on behind this feed. What the
+`realtime` 2.34.1 client does, and how this feed copes (each checked against tests/realtime_standin.py):
+
+- An exception in a change callback ends the client's listen task silently (the socket and heartbeats go on,
+  nothing more arrives), and an `async def` callback is never awaited. So the callbacks here are synchronous,
+  catch everything and only put_nowait() into this session's queue; the feed's own loop does the rest.
+- After max_retries failed reconnects (1, 2, 4, 8 s apart by default) the client gives up for good inside
+  its background task. The feed checks every check_seconds: the client's listen task ended, no SUBSCRIBED for
+  resubscribe_seconds, or an unanswered websocket ping; then it closes that client and builds a new client
+  and channel, with its own backoff.
+- Changes made while disconnected are never replayed, and SUBSCRIBED (the join reply) can come 1-3 s before
+  the server streams changes. So the feed wakes the dispatcher for a catch-up claim on every SUBSCRIBED, on
+  the "Subscribed to PostgreSQL" system message, and once more settle_seconds after SUBSCRIBED.
+- Frames the client cannot validate are dropped with an error log; rows over 1 MiB close the connection
+  (the client then reconnects and the feed catches up). Keep job rows small.
+
+The service role key travels in the websocket URL (apikey=...): it is redacted from everything logged here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from typing import Any
+
+import structlog
+from realtime import AsyncRealtimeClient, RealtimeSubscribeStates
+
+from daemon.feeds import Wake
+
+log = structlog.get_logger()
+
+_APIKEY = re.compile(r"(apikey=)[^&\s'\"]+", re.IGNORECASE)
+
+
+class RealtimeFeed:
+    """Wakes on postgres_changes INSERT of schema.table; rebuilds its client whenever that client is dead."""
+
+    name = "realtime"
+
+    def __init__(self, supabase_url: str, service_role_key: str, *, schema: str = "public",
+                 table: str = "job_requests", topic: str = "benchsight-job-requests",
+                 check_seconds: float = 5.0, resubscribe_seconds: float = 30.0, settle_seconds: float = 3.0,
+                 ping_timeout: float = 10.0, rebuild_backoff: float = 1.0, max_rebuild_backoff: float = 30.0,
+                 client_max_retries: int = 5, client_initial_backoff: float = 1.0, join_timeout: int = 10,
+                 heartbeat_seconds: int = 25) -> None:
+        base = supabase_url.rstrip("/")
+        self.realtime_url = base if base.endswith("/realtime/v1") else f"{base}/realtime/v1"
+        self._key = service_role_key
+        self.schema, self.table, self.topic = schema, table, topic
+        self.check_seconds = check_seconds
+        self.resubscribe_seconds = resubscribe_seconds
+        self.settle_seconds = settle_seconds
+        self.ping_timeout = ping_timeout
+        self.rebuild_backoff = rebuild_backoff
+        self.max_rebuild_backoff = max_rebuild_backoff
+        self.client_options = {"max_retries": client_max_retries, "initial_backoff": client_initial_backoff,
+                               "timeout": join_timeout, "hb_interval": heartbeat_seconds}
+        self.state = "idle"  # connecting | subscribed | streaming | error | rebuilding
+        self.stats: Counter[str] = Counter()  # sessions, subscribed, streaming, changes, errors, rebuilds, wakes
+
+    async def run(self, wake: Wake) -> None:
+        """One client session after another: a session ends when its client is dead, then a new one is built
+        after a backoff that doubles while sessions fail to subscribe."""
+        backoff = self.rebuild_backoff
+        while True:
+            reason, subscribed = await self._session(wake)
+            backoff = self.rebuild_backoff if subscribed else min(backoff * 2, self.max_rebuild_backoff)
+            self.stats["rebuilds"] += 1
+            self._set_state("rebuilding", reason=reason, retry_in=backoff)
+            await asyncio.sleep(backoff)
+
+    # ---- one client -----------------------------------------------------------------------------------
+
+    async def _session(self, wake: Wake) -> tuple[str, bool]:
+        """Connect, subscribe and watch one client until it is dead; return why, and whether it subscribed."""
+        self.stats["sessions"] += 1
+        events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=1000)
+        client = AsyncRealtimeClient(self.realtime_url, self._key, **self.client_options)
+        loop = asyncio.get_running_loop()
+        settle: asyncio.TimerHandle | None = None
+        subscribed_once = False
+        self._set_state("connecting", url=self.realtime_url, session=self.stats["sessions"])
+        try:
+            await client.connect()
+            channel = client.channel(self.topic)
+            channel.on_postgres_changes("INSERT", _enqueue(events, "change"), table=self.table, schema=self.schema)
+            channel.on_system(_enqueue(events, "system"))
+            await channel.subscribe(_enqueue(events, "state"))
+            unsubscribed_since: float | None = loop.time()
+            next_ping = loop.time() + self.check_seconds
+            while True:
+                try:
+                    kind, args = await asyncio.wait_for(events.get(), timeout=self.check_seconds)
+                except TimeoutError:
+                    kind, args = "check", ()
+                if kind == "change":
+                    self.stats["changes"] += 1
+                    self._wake(wake)
+                elif kind == "state":
+                    status, error = args
+                    if status == RealtimeSubscribeStates.SUBSCRIBED:
+                        unsubscribed_since = None
+                        self.stats["subscribed"] += 1
+                        self._set_state("subscribed", rebuilt=self.stats["sessions"] > 1 and not subscribed_once)
+                        subscribed_once = True
+                        self._wake(wake)  # catch up on what happened while we were not subscribed
+                        if settle:
+                            settle.cancel()
+                        settle = loop.call_later(self.settle_seconds, self._wake, wake)
+                    else:
+                        unsubscribed_since = unsubscribed_since or loop.time()
+                        self.stats["errors"] += 1
+                        self._set_state("error", status=str(status.value), error=self._redact(error))
+                        if status == RealtimeSubscribeStates.CLOSED:
+                            return "channel closed by the server", subscribed_once
+                elif kind == "system":
+                    (payload,) = args
+                    if getattr(payload, "extension", None) == "postgres_changes":
+                        self.stats["streaming"] += 1
+                        self._set_state("streaming", message=str(getattr(payload, "message", "")))
+                        self._wake(wake)  # the server streams from now on: catch up on the 1-3 s before
+                if (reason := self._dead(client, unsubscribed_since, loop.time())) is not None:
+                    return reason, subscribed_once
+                if loop.time() >= next_ping:
+                    next_ping = loop.time() + self.check_seconds
+                    if (reason := await self._ping(client)) is not None:
+                        return reason, subscribed_once
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # connect gave up, or the client failed in a way we did not foresee
+            self.stats["errors"] += 1
+            self._set_state("error", error=self._redact(f"{type(exc).__name__}: {exc}"))
+            return f"client failed: {type(exc).__name__}", subscribed_once
+        finally:
+            if settle:
+                settle.cancel()
+            await _close(client)
+
+    def _dead(self, client: AsyncRealtimeClient, unsubscribed_since: float | None, now: float) -> str | None:
+        """Why this client will never deliver again, or None while it may."""
+        listener = client._listen_task  # the client exposes no public liveness; this task is its receive loop
+        if listener is not None and listener.done():
+            return "client stopped listening" if client.is_connected else "client gave up reconnecting"
+        if unsubscribed_since is not None and now - unsubscribed_since > self.resubscribe_seconds:
+            return f"no SUBSCRIBED for {self.resubscribe_seconds:g}s"
+        return None
+
+    async def _ping(self, client: AsyncRealtimeClient) -> str | None:
+        """A websocket ping on the client's socket: a silently dead connection shows up here long before the
+        client's own keepalive (20 s + 20 s) or the server's heartbeat timeout would notice."""
+        ws = client._ws_connection
+        if ws is None:
+            return None  # reconnecting: the client's own retries and resubscribe_seconds cover this
+        try:
+            pong = await ws.ping()
+            await asyncio.wait_for(pong, timeout=self.ping_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if client._ws_connection is not ws:
+                return None  # the client replaced the socket meanwhile
+            return f"websocket ping unanswered ({type(exc).__name__})"
+        return None
+
+    # ---- small helpers --------------------------------------------------------------------------------
+
+    def _wake(self, wake: Wake) -> None:
+        self.stats["wakes"] += 1
+        try:
+            wake()
+        except Exception as exc:
+            log.error("feed.realtime.wake_failed", error=str(exc))
+
+    def _set_state(self, state: str, **details: Any) -> None:
+        self.state = state
+        level = {"error": log.warning, "rebuilding": log.warning}.get(state, log.info)
+        level(f"feed.realtime.{state}", **details)
+
+    def _redact(self, value: object) -> str | None:
+        if value is None:
+            return None
+        text = _APIKEY.sub(r"\1***", str(value))
+        return text.replace(self._key, "***") if self._key else text
+
+
+def _enqueue(events: asyncio.Queue, kind: str):
+    """A client callback that cannot raise: an exception would end the client's listen task for good."""
+
+    def callback(*args: Any) -> None:
+        try:
+            events.put_nowait((kind, args))
+        except Exception:
+            pass  # a full queue already holds wake-ups enough
+
+    return callback
+
+
+async def _close(client: AsyncRealtimeClient) -> None:
+    """Close a client that may be half dead, and collect its background tasks' errors so asyncio does not
+    report them as never retrieved."""
+    tasks = [t for t in (client._listen_task, client._heartbeat_task) if t is not None]
+    try:
+        await asyncio.wait_for(client.close(), timeout=5)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.debug("feed.realtime.close_failed", error=type(exc).__name__)
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            task.exception()

@@ -1,0 +1,60 @@
+"""`schema`: write sql/reset_supabase.sql from the catalog (and the views in sql/views/), and with
+`apply: true` run it against the job's database.
+
+Applying drops and re-creates every warehouse table (empty), in one transaction; run an upload after it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from daemon.context import JobContext
+from daemon.registry import handler
+from etl.catalog import TABLES
+from etl.schema_sql import reset_script
+
+RESET_FILE = "reset_supabase.sql"
+
+
+class SchemaParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    apply: bool = Field(default=False, description="Also run the script (drops and re-creates the warehouse tables).")
+
+
+def schema_script(sql_dir: Path, *, transaction: bool = True) -> str:
+    """The reset script: every catalog table, then sql/views/*.sql in name order."""
+    views = sorted((sql_dir / "views").glob("*.sql")) if (sql_dir / "views").is_dir() else []
+    script = reset_script()
+    if views:
+        body = "\n".join(f"-- {v.name}\n{v.read_text(encoding='utf-8').strip()}\n" for v in views)
+        script = script.replace("\ncommit;\n", f"\n{body}\ncommit;\n")
+    if not transaction:
+        script = script.replace("\nbegin;\n", "\n").replace("\ncommit;\n", "\n")
+    return script
+
+
+def write_schema_file(sql_dir: Path) -> Path:
+    """Write sql/reset_supabase.sql (only when its content changed, so a clean checkout stays clean)."""
+    path = sql_dir / RESET_FILE
+    script = schema_script(sql_dir)
+    sql_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != script:
+        tmp = path.with_suffix(".sql.part")
+        tmp.write_text(script, encoding="utf-8")
+        tmp.replace(path)
+    return path
+
+
+@handler("schema", SchemaParams)
+async def run(params: SchemaParams, ctx: JobContext) -> dict:
+    """Writes sql/reset_supabase.sql from the catalog; apply=true also runs it (drops the warehouse tables)."""
+    path = write_schema_file(ctx.settings.sql_dir)
+    await ctx.progress(50, f"wrote {path.name}")
+    if params.apply:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await conn.execute(schema_script(ctx.settings.sql_dir, transaction=False))
+        ctx.log.info("schema.applied", tables=len(TABLES))
+    return {"file": str(path), "tables": list(TABLES), "applied": params.apply}

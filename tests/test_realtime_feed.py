@@ -1,0 +1,218 @@
+"""The Supabase Realtime feed against the protocol-faithful stand-in (tests/realtime_standin.py), with the real
+`realtime` client and a real Dispatcher. The sweep is off (or 60 s) in every test, so a job that completes was
+woken by Realtime: by a change frame or by the feed's catch-up after a (re)subscribe."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+from pydantic import SecretStr
+
+from daemon import feeds, service
+from daemon.config import Settings
+from daemon.dispatcher import Dispatcher
+from daemon.realtime_feed import RealtimeFeed
+from daemon.registry import load_handlers
+from daemon_harness import running_daemon, wait_for_status
+from realtime_standin import RealtimeStandin
+
+pytestmark = pytest.mark.db
+
+KEY = "service-role-key-for-tests-0123456789"
+# Short feed thresholds so faults are noticed in about a second instead of half a minute.
+FAST = dict(check_seconds=0.2, resubscribe_seconds=3.0, settle_seconds=30.0, ping_timeout=1.0,
+            rebuild_backoff=0.2, max_rebuild_backoff=1.0, client_initial_backoff=0.2, join_timeout=1)
+
+
+@asynccontextmanager
+async def daemon_with(settings: Settings, feed: RealtimeFeed) -> AsyncIterator[Dispatcher]:
+    """A real Dispatcher whose only feed is `feed` (no sweep, no LISTEN)."""
+    async with service.open_pool(settings.database_url, settings) as pool:
+        dispatcher = Dispatcher(pool, settings, load_handlers(), [feed])
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run(stop))
+        await dispatcher.ready.wait()
+        try:
+            yield dispatcher
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=30)
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not reached after {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+async def insert_job(pool) -> object:
+    """A job inserted the way the portal does it: plain SQL, no enqueue_job()."""
+    return await pool.fetchval("insert into job_requests (kind, params) values ('sleep', '{}') returning id")
+
+
+async def test_insert_wakes_daemon_through_realtime(settings, pool, capfd):
+    async with RealtimeStandin(settings.database_url, apikey=KEY) as standin:
+        async with running_daemon(settings, feeds="realtime", sweep_seconds=60, supabase_url=standin.url,
+                                  supabase_service_role_key=SecretStr(KEY)) as dispatcher:
+            assert [f.name for f in dispatcher.feeds] == ["realtime"]
+            feed = dispatcher.feeds[0]
+            await standin.wait_streaming()
+            started = asyncio.get_running_loop().time()
+            job_id = await insert_job(pool)
+            await wait_for_status(pool, job_id, "completed", timeout=5)
+            took = asyncio.get_running_loop().time() - started
+        assert feed.stats["changes"] >= 1 and standin.stats["changes_sent"] >= 1
+        assert took < 5, f"woken after {took:.1f}s: that is not Realtime"
+    out, err = capfd.readouterr()
+    assert "feed.realtime.subscribed" in out + err
+    assert KEY not in out + err
+
+
+@pytest.mark.parametrize("fault", ["close_1000", "close_1011", "drop_tcp"])
+async def test_client_reconnects_by_itself_after_connection_loss(settings, pool, fault):
+    async with RealtimeStandin(settings.database_url) as standin:
+        feed = RealtimeFeed(standin.url, KEY, **FAST)
+        async with daemon_with(settings, feed):
+            await standin.wait_streaming()
+            if fault == "drop_tcp":
+                standin.drop_tcp()
+            else:
+                await standin.close_all(int(fault.removeprefix("close_")))
+            await wait_until(lambda: standin.stats["connections"] == 2 and standin.streaming_count() == 1,
+                             what="reconnected and streaming")
+            job_id = await insert_job(pool)
+            await wait_for_status(pool, job_id, "completed", timeout=5)
+        assert feed.stats["subscribed"] == 2
+        assert feed.stats["rebuilds"] == 0  # the client's own reconnect sufficed
+
+
+async def test_rows_inserted_during_outage_are_caught_up_after_reconnect(settings, pool):
+    async with RealtimeStandin(settings.database_url) as standin:
+        feed = RealtimeFeed(standin.url, KEY, **FAST)
+        async with daemon_with(settings, feed):
+            await standin.wait_streaming()
+            standin.outage(1.0)
+            job_id = await insert_job(pool)  # never streamed: nobody is connected
+            row = await wait_for_status(pool, job_id, "completed", timeout=10)
+        assert standin.stats["rejected"] >= 1
+        assert standin.stats["changes_sent"] == 0  # so the catch-up claim after resubscribing ran it
+        assert feed.stats["rebuilds"] == 0
+        assert row["status"] == "completed"
+
+
+async def test_feed_rebuilds_client_that_gave_up_reconnecting(settings, pool, capfd):
+    async with RealtimeStandin(settings.database_url) as standin:
+        feed = RealtimeFeed(standin.url, KEY, **{**FAST, "client_max_retries": 2})
+        async with daemon_with(settings, feed):
+            await standin.wait_streaming()
+            standin.outage(2.0)
+            job_id = await insert_job(pool)
+            await wait_for_status(pool, job_id, "completed", timeout=15)
+        assert feed.stats["rebuilds"] >= 1
+    out, err = capfd.readouterr()
+    assert "client gave up reconnecting" in out + err
+
+
+@pytest.mark.slow
+async def test_feed_rebuilds_after_default_client_gives_up_on_long_outage(settings, pool):
+    """The client's own defaults: 5 attempts 1, 2, 4, 8 s apart, then it stops for good (about 15 s)."""
+    async with RealtimeStandin(settings.database_url) as standin:
+        feed = RealtimeFeed(standin.url, KEY, check_seconds=0.5, resubscribe_seconds=60, rebuild_backoff=0.5)
+        async with daemon_with(settings, feed):
+            await standin.wait_streaming()
+            standin.outage(16.0)
+            job_id = await insert_job(pool)
+            await wait_until(lambda: feed.stats["rebuilds"] >= 1, timeout=25, what="feed rebuilt its client")
+            assert standin.stats["rejected"] >= 5
+            await wait_for_status(pool, job_id, "completed", timeout=15)
+
+
+async def test_system_error_resubscribes_and_catches_up(settings, pool):
+    async with RealtimeStandin(settings.database_url) as standin:
+        feed = RealtimeFeed(standin.url, KEY, **FAST)
+        async with daemon_with(settings, feed):
+            await standin.wait_streaming()
+            await standin.send_system_error()
+            await wait_until(lambda: feed.stats["errors"] >= 1, what="feed saw the system error")
+            job_id = await insert_job(pool)  # the subscription is not streaming now
+            await wait_for_status(pool, job_id, "completed", timeout=10)
+        assert feed.stats["subscribed"] >= 2
+
+
+async def test_unanswered_join_is_retried_with_a_new_client(settings, pool, capfd):
+    async with RealtimeStandin(settings.database_url) as standin:
+        standin.ignore_joins = True
+        feed = RealtimeFeed(standin.url, KEY, **{**FAST, "resubscribe_seconds": 1.0})
+        async with daemon_with(settings, feed):
+            await wait_until(lambda: feed.stats["rebuilds"] >= 1, what="feed rebuilt after the unanswered join")
+            job_id = await insert_job(pool)
+            standin.ignore_joins = False
+            await wait_for_status(pool, job_id, "completed", timeout=10)
+        assert standin.stats["connections"] >= 2
+    out, err = capfd.readouterr()
+    assert "TIMED_OUT" in out + err and "no SUBSCRIBED for 1s" in out + err
+
+
+async def test_rows_before_server_streams_are_caught_up(settings, pool):
+    """SUBSCRIBED (the join reply) comes before the server streams; rows in between are never sent."""
+    async with RealtimeStandin(settings.database_url, subscribe_delay=1.5) as standin:
+        feed = RealtimeFeed(standin.url, KEY, **FAST)
+        async with daemon_with(settings, feed):
+            await wait_until(lambda: feed.stats["subscribed"] == 1, what="subscribed")
+            job_id = await insert_job(pool)
+            await wait_for_status(pool, job_id, "completed", timeout=10)
+        assert standin.stats["changes_sent"] == 0
+        assert feed.stats["streaming"] == 1
+
+
+async def test_silently_dead_connection_is_rebuilt(settings, pool):
+    async with RealtimeStandin(settings.database_url) as standin:
+        feed = RealtimeFeed(standin.url, KEY, **FAST)
+        async with daemon_with(settings, feed):
+            await standin.wait_streaming()
+            standin.blackhole()
+            job_id = await insert_job(pool)
+            await wait_for_status(pool, job_id, "completed", timeout=10)
+        assert feed.stats["rebuilds"] == 1
+
+
+@pytest.mark.parametrize("poison", ["invalid", "record", "oversize"])
+async def test_poisoned_frame_does_not_stop_later_wakeups(settings, pool, poison):
+    async with RealtimeStandin(settings.database_url) as standin:
+        feed = RealtimeFeed(standin.url, KEY, **FAST)
+        async with daemon_with(settings, feed):
+            await standin.wait_streaming()
+            standin.poison_next(poison)
+            first = await insert_job(pool)
+            await wait_until(lambda: standin.stats[f"poisoned_{poison}"] == 1, what="poisoned frame sent")
+            await standin.wait_streaming()
+            second = await insert_job(pool)
+            await wait_for_status(pool, second, "completed", timeout=10)
+            await wait_for_status(pool, first, "completed", timeout=5)
+        assert feed.stats["changes"] >= 1
+
+
+async def test_wrong_key_is_reported_without_logging_the_key(settings, capfd):
+    async with RealtimeStandin(settings.database_url, apikey="the-right-key") as standin:
+        feed = RealtimeFeed(standin.url, KEY, **{**FAST, "client_max_retries": 1})
+        async with daemon_with(settings, feed):
+            await wait_until(lambda: feed.stats["rebuilds"] >= 2, what="feed retried")
+    out, err = capfd.readouterr()
+    assert "feed.realtime.error" in out + err and "401" in out + err
+    assert KEY not in out + err
+
+
+async def test_auto_feeds_include_realtime_when_supabase_is_configured(settings):
+    configured = settings.model_copy(update={"supabase_url": "https://example.supabase.co",
+                                             "supabase_service_role_key": SecretStr(KEY)})
+    chosen = await feeds.choose_feeds("auto", settings.database_url, sweep_seconds=5,
+                                      realtime_factory=service.realtime_factory(configured))
+    assert [f.name for f in chosen] == ["realtime", "listen", "sweep"]
+    assert chosen[0].realtime_url == "https://example.supabase.co/realtime/v1"
+    assert service.realtime_factory(settings) is None
