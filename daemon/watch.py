@@ -333,10 +333,8 @@ def _staging_params(relative: str, sha256: str, game_id: int) -> dict:
 
 
 def _etl_params(game_id: int) -> dict:
-    try:
-        from handlers.etl import EtlParams
-    except ImportError:  # handlers/etl.py not written yet: the same fields, by the params contract
-        return {"mode": "single", "game_ids": [game_id]}
+    from handlers.etl import EtlParams
+
     return EtlParams(mode="single", game_ids=[game_id]).model_dump(mode="json")
 
 

@@ -92,6 +92,7 @@ class TrackedGame:
     home_team_name: str | None = None
     away_team_name: str | None = None
     home_attacks_right_p1: bool | None = None
+    summary: pd.DataFrame | None = None  # per (team_venue, jersey) goals/assists/shots/TOI, set by the pipeline
 
     @property
     def detail_score(self) -> tuple[int, int, int]:
@@ -122,3 +123,37 @@ def normalise_detail(values: pd.Series) -> pd.Series:
     s = values.astype("str").str.strip()
     s = s.where(~s.isin(["", "nan", "None"]))
     return s.str.replace("-", "_", regex=False)
+
+
+def check_shift_clocks(shifts: pd.DataFrame, game_id: int, file: str, sheet: str, issues: Issues) -> pd.DataFrame:
+    """Shifts whose clock runs backwards lose their end (no duration); a shift that ends after the next shift
+    of its period started is cut at that start, so no second is counted twice. Both are reported."""
+    if shifts.empty:
+        return shifts
+    s = shifts.copy()
+    backwards = s["clock_end_s"] > s["clock_start_s"]
+    if backwards.any():
+        d = s.loc[backwards]
+        issues.add_frame(pd.DataFrame({
+            "game_id": game_id, "file": file, "sheet": sheet, "row": d["row"], "column": "end clock",
+            "category": "shift_clock_invalid", "severity": "warning",
+            "message": "shift " + d["shift_id"].astype(str) + " ends (" + d["clock_end_s"].astype(str)
+            + " s left) after it starts (" + d["clock_start_s"].astype(str) + " s left)",
+            "action": "end clock dropped: the shift counts no time on ice",
+        }))
+        s.loc[backwards, "clock_end_s"] = np.nan
+    valid = s["clock_start_s"].notna() & s["clock_end_s"].notna() & s["period"].notna()
+    v = s.loc[valid].sort_values(["period", "shift_id"])
+    next_start = v.groupby("period")["clock_start_s"].shift(-1)
+    overlap = next_start.notna() & (v["clock_end_s"] < next_start) & (next_start <= v["clock_start_s"])
+    if overlap.any():
+        d = v.loc[overlap]
+        issues.add_frame(pd.DataFrame({
+            "game_id": game_id, "file": file, "sheet": sheet, "row": d["row"], "column": "end clock",
+            "category": "shift_clock_invalid", "severity": "warning",
+            "message": "shift " + d["shift_id"].astype(str) + " ends at " + d["clock_end_s"].astype(str)
+            + " s left but the next shift starts at " + next_start[overlap].astype(str) + " s left",
+            "action": "shift cut at the next shift's start",
+        }))
+        s.loc[d.index, "clock_end_s"] = next_start[overlap]
+    return s

@@ -8,8 +8,11 @@ folder -> swap it in.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,6 +39,7 @@ log = structlog.get_logger()
 
 GameStatus = Literal["ok", "partial", "failed", "untracked", "skipped"]
 REPORT_ISSUE_LIMIT = 200
+MAX_READ_WORKERS = 4
 
 
 class EtlCancelled(Exception):
@@ -124,38 +128,60 @@ def run(
                          duration_seconds=round(time.perf_counter() - started, 3))
     step("read_league")
 
-    # ---- tracker files
+    # ---- tracker files: cache hits first, then the misses (in parallel when there are several)
     inputs = discover(tracking, blb)
     outcomes: dict[int, GameOutcome] = {}
     by_game: dict[int, list[TrackedGame]] = {}
     failed: dict[int, str] = {}
     issues = Issues()
     issues.extend(league.issues)
-    total = max(len(inputs), 1)
+    results: dict[int, tuple[TrackedGame | None, str | None]] = {}
+    misses: list[tuple[int, _Input, str]] = []
     for i, item in enumerate(inputs):
         gid = item.game_id
-        if gid is not None and (gid in excluded):
+        if gid is not None and gid in excluded:
             outcomes.setdefault(gid, GameOutcome("skipped")).source.append(item.path.name)
             continue
-        report(0.05 + 0.6 * i / total, f"game {gid if gid is not None else item.path.name}")
-        keep_previous = selected is not None and (gid is None or gid not in selected)
-        tg, error = _read_tracker(item, cache, index, new_index, keep_previous=keep_previous)
-        if tg is None and error is None:  # not selected and nothing cached from before
-            if gid is not None:
-                outcomes.setdefault(gid, GameOutcome("skipped")).source.append(item.path.name)
+        key = str(item.path.resolve())
+        if selected is not None and (gid is None or gid not in selected):
+            prev = index.get(key)  # keep this game's previous result, if any
+            hit = cache.get(prev["sha256"]) if prev else None
+            if hit is None:
+                if gid is not None:
+                    outcomes.setdefault(gid, GameOutcome("skipped")).source.append(item.path.name)
+                continue
+            new_index[key] = prev
+            results[i] = (hit.value, hit.error)
             continue
+        digest = file_hash(item.path)
+        new_index[key] = {"sha256": digest, "role": "tracking", "game_id": item.game_id}
+        hit = cache.get(digest)
+        if hit is not None:
+            results[i] = (hit.value, hit.error)
+        else:
+            misses.append((i, item, digest))
+    report(0.08, f"reading {len(misses)} changed tracker files, {len(results)} from cache")
+    for n, (i, value, error) in enumerate(_read_many(misses, cancelled)):
+        item = inputs[i]
+        cache.put(next(d for j, _, d in misses if j == i), value, error)
+        results[i] = (value, error)
+        gid = value.game_id if value is not None else item.game_id
+        report(0.1 + 0.55 * (n + 1) / max(len(misses), 1), f"game {gid if gid is not None else item.path.name}")
+    for i in sorted(results):
+        item, (tg, error) = inputs[i], results[i]
         if tg is not None:
             gid = tg.game_id
-            if gid in excluded or (selected is not None and gid not in selected and not keep_previous):
+            if gid in excluded:
                 continue
             by_game.setdefault(gid, []).append(tg)
             outcomes.setdefault(gid, GameOutcome("ok")).source.append(item.path.name)
         else:
+            gid = item.game_id
             key = gid if gid is not None else -1
             outcomes.setdefault(key, GameOutcome("failed")).source.append(item.path.name)
-            failed.setdefault(key, error)
-            issues.add("file_failed", error, "game's tracking not used; run reported partial", game_id=gid,
-                       file=item.path.name, severity="error")
+            failed.setdefault(key, error or "unreadable")
+            issues.add("file_failed", error or "unreadable", "game's tracking not used; run reported partial",
+                       game_id=gid, file=item.path.name, severity="error")
             log.warning("etl.file_failed", file=item.path.name, error=error)
     step("read_tracking")
 
@@ -256,33 +282,40 @@ def _read_league(blb: Path, cache: ReadCache, new_index: dict) -> League:
     return league
 
 
-def _read_tracker(item: _Input, cache: ReadCache, index: dict, new_index: dict, *,
-                  keep_previous: bool) -> tuple[TrackedGame | None, str | None]:
-    key = str(item.path.resolve())
-    if keep_previous:
-        prev = index.get(key)
-        hit = cache.get(prev["sha256"]) if prev else None
-        if hit is None:
-            return None, None
-        new_index[key] = prev
-        return hit.value, hit.error
-    digest = file_hash(item.path)
-    new_index[key] = {"sha256": digest, "role": "tracking", "game_id": item.game_id}
-    hit = cache.get(digest)
-    if hit is not None:
-        return hit.value, hit.error
+def read_tracker_file(path: Path) -> tuple[TrackedGame | None, str | None]:
+    """Read one tracker file; an unusable file gives (None, message naming the file) instead of raising."""
     try:
-        if item.kind == "xlsx":
-            tg = read_tracker_workbook(item.path)
+        if path.suffix.lower() == ".xlsx":
+            tg = read_tracker_workbook(path)
         else:
-            tg = read_tracker_json(item.path, read_json_document(item.path))
-        value, error = tg, None
+            tg = read_tracker_json(path, read_json_document(path))
+        tg.summary = qa.tracked_summary(tg.events, tg.event_players, tg.shifts, tg.shift_players)
+        return tg, None
     except InputError as exc:
-        value, error = None, str(exc)
+        return None, str(exc)
     except Exception as exc:  # a reader bug must fail only this game, with the file named
-        value, error = None, f"tracking file {item.path.name}: {type(exc).__name__}: {exc}"
-    cache.put(digest, value, error)
-    return value, error
+        return None, f"tracking file {path.name}: {type(exc).__name__}: {exc}"
+
+
+def _read_many(misses: list[tuple[int, _Input, str]], cancelled: Callable[[], bool] | None):
+    """Yield (position, TrackedGame | None, error) for each file; uses a process pool for several files."""
+    workers = min(len(misses), os.cpu_count() or 1, MAX_READ_WORKERS)
+    if workers < 2 or "fork" not in mp.get_all_start_methods():
+        for i, item, _ in misses:
+            if cancelled is not None and cancelled():
+                raise EtlCancelled("cancelled while reading tracker files")
+            yield (i, *read_tracker_file(item.path))
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
+        futures = {pool.submit(read_tracker_file, item.path): i for i, item, _ in misses}
+        try:
+            for fut in as_completed(futures):
+                if cancelled is not None and cancelled():
+                    raise EtlCancelled("cancelled while reading tracker files")
+                yield (futures[fut], *fut.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 @dataclass
@@ -302,7 +335,8 @@ class TrackedBuild:
 
 
 def summary_of(tg: TrackedGame, swapped: bool = False) -> pd.DataFrame:
-    s = qa.tracked_summary(tg.events, tg.event_players, tg.shifts, tg.shift_players)
+    s = tg.summary if tg.summary is not None else qa.tracked_summary(
+        tg.events, tg.event_players, tg.shifts, tg.shift_players)
     return s.rename(index={"home": "away", "away": "home"}, level="team_venue") if swapped else s
 
 

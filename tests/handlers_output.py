@@ -54,3 +54,16 @@ def write_catalog_output(out: Path, rows: int = 50, tag: str = "a", seed: int = 
     for name, df in frames.items():
         df.to_csv(out / f"{name}.csv", index=False)
     return {name: rows for name in frames}
+
+
+async def table_tags(pool, tables) -> dict[str, set[str]]:
+    """Which load (tag) each table's rows came from, read from its first text primary-key column."""
+    tags = {}
+    for name in tables:
+        spec = TABLES[name]
+        key = next((c.name for c in spec.columns if c.name in spec.primary_key and c.type == "text"), None)
+        if key is None:
+            continue
+        values = await pool.fetch(f'select distinct split_part("{key}", \'-\', 1) as tag from public."{name}"')
+        tags[name] = {v["tag"] for v in values}
+    return tags

@@ -126,6 +126,8 @@ class RealtimeStandin:
     def drop_tcp(self) -> None:
         """Cut every connection without a close frame, as a dead load balancer or network would."""
         for client in list(self.clients):
+            for sub in client.subscriptions.values():
+                sub.streaming = False
             client.ws.transport.abort()
 
     def blackhole(self) -> None:
@@ -261,6 +263,8 @@ class RealtimeStandin:
                 "type": change, "columns": self._columns, "record": record, "errors": None}
         poison = self._poison.pop(0) if self._poison else None
         for client in list(self.clients):
+            if client.frozen:
+                continue
             for sub in list(client.subscriptions.values()):
                 ids = list(_matching(sub.bindings, schema, table, change))
                 if not (sub.streaming and ids):

@@ -19,6 +19,12 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture
+def settings(settings):
+    """Credentials are tested in test_api_auth.py and below; here every caller is the local admin."""
+    return settings.model_copy(update={"api_auth": "off"})
+
+
+@pytest.fixture
 async def client(pool, settings, db_url) -> AsyncIterator[TestClient]:
     app = create_app(pool, settings, db_url)
     async with TestClient(TestServer(app)) as client:
@@ -78,7 +84,6 @@ async def test_each_create_route_inserts_its_kind_of_job(client, pool, path, bod
 
 
 async def test_duplicate_request_returns_the_active_job(client, pool):
-    body = {"target": "database", "tables": ["dim_team"]}
     first = await client.post("/api/upload/to-supabase", json={"mode": "facts"})
     second = await client.post("/api/upload/to-supabase", json={"mode": "facts"})
     assert first.status == 202 and second.status == 200
@@ -88,7 +93,6 @@ async def test_duplicate_request_returns_the_active_job(client, pool):
     # other params are another job
     third = await client.post("/api/upload/to-supabase", json={"mode": "dims"})
     assert third.status == 202
-    assert body  # the same holds for every create route: the key is kind + canonical params
 
 
 async def test_cancel_answers_202_then_409_and_404(client, pool):
@@ -286,3 +290,32 @@ async def test_openapi_document_uses_the_handlers_params_models(client):
         UploadParams.model_json_schema()["properties"])
     docs = await client.get("/api/docs")
     assert docs.status == 200 and "/api/openapi.json" in await docs.text()
+
+
+async def test_signed_in_user_creates_jobs_as_itself_and_sees_only_its_own(pool, settings, db_url):
+    import time
+
+    import jwt
+    from pydantic import SecretStr
+
+    secret = "api-test-secret-" + uuid.uuid4().hex
+    required = settings.model_copy(update={"api_auth": "required", "supabase_jwt_secret": SecretStr(secret)})
+
+    def as_user(sub: str) -> dict:
+        claims = {"sub": sub, "role": "authenticated", "aud": "authenticated", "exp": int(time.time()) + 600}
+        return {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
+
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    async with TestClient(TestServer(create_app(pool, required, db_url))) as client:
+        assert (await client.get("/api/jobs")).status == 401
+        assert (await client.get("/api/health")).status == 200
+        created = await client.post("/api/upload/to-supabase", json={"mode": "dims"}, headers=as_user(alice))
+        assert created.status == 202
+        job = await created.json()
+        assert job["requested_by"] == alice
+        assert (await client.get(f"/api/jobs/{job['job_id']}", headers=as_user(alice))).status == 200
+        assert (await client.get(f"/api/jobs/{job['job_id']}", headers=as_user(bob))).status == 404
+        assert (await client.delete(f"/api/jobs/{job['job_id']}", headers=as_user(bob))).status == 404
+        assert (await (await client.get("/api/jobs", headers=as_user(bob))).json())["jobs"] == []
+        mine = await (await client.get("/api/jobs", headers=as_user(alice))).json()
+        assert [j["job_id"] for j in mine["jobs"]] == [job["job_id"]]

@@ -94,6 +94,14 @@ def test_unreachable_database_is_reported_without_a_traceback(tmp_path):
     assert out.returncode == 1 and "cannot connect" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_embedded_database_that_cannot_start_is_explained(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data dir should be")
+    out = benchsight("db-url", env=_env(None, tmp_path, BENCHSIGHT_DATA_DIR=blocker))
+    assert out.returncode == 1 and "could not start the embedded PostgreSQL" in out.stderr
+    assert "DATABASE_URL" in out.stderr and "Traceback" not in out.stderr
+
+
 @pytest.mark.slow
 def test_up_runs_on_the_embedded_database_and_completes_a_job(tmp_path):
     """The README's first command: no DATABASE_URL, an embedded PostgreSQL under the data dir."""

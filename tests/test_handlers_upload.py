@@ -5,20 +5,7 @@ from __future__ import annotations
 from daemon import queries
 from daemon_harness import running_daemon, wait_for_status
 from etl.catalog import TABLES
-from handlers_output import write_catalog_output
-
-
-async def _tags(pool, tables) -> dict[str, set[str]]:
-    """Which load (tag) each table's rows came from, read from the first text primary-key column."""
-    tags = {}
-    for name in tables:
-        spec = TABLES[name]
-        key = next((c.name for c in spec.columns if c.name in spec.primary_key and c.type == "text"), None)
-        if key is None:
-            continue
-        values = await pool.fetch(f'select distinct split_part("{key}", \'-\', 1) as tag from public."{name}"')
-        tags[name] = {v["tag"] for v in values}
-    return tags
+from handlers_output import table_tags as _tags, write_catalog_output
 
 
 async def test_upload_replaces_every_table_with_the_output(settings, pool):

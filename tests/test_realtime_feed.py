@@ -51,6 +51,24 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what:
         await asyncio.sleep(0.02)
 
 
+async def quiet(dispatcher: Dispatcher) -> None:
+    """Until the dispatcher has taken every wake-up so far and its claim is done, so a job inserted next can
+    only run on a later wake-up."""
+    await wait_until(lambda: not dispatcher._wakeup.is_set()
+                     and dispatcher.pool.get_idle_size() == dispatcher.pool.get_size(), what="dispatcher idle")
+
+
+async def streaming(feed: RealtimeFeed, dispatcher: Dispatcher, times: int = 1) -> None:
+    """Until the feed has seen the server's "Subscribed to PostgreSQL" `times` times and its wake-ups are spent."""
+    await wait_until(lambda: feed.stats["streaming"] >= times, what=f"feed streaming ({times})")
+    await quiet(dispatcher)
+
+
+def waited(row) -> float:
+    """Seconds between a job's insert and its claim."""
+    return (row["started_at"] - row["created_at"]).total_seconds()
+
+
 async def insert_job(pool) -> object:
     """A job inserted the way the portal does it: plain SQL, no enqueue_job()."""
     return await pool.fetchval("insert into job_requests (kind, params) values ('sleep', '{}') returning id")
@@ -62,7 +80,7 @@ async def test_insert_wakes_daemon_through_realtime(settings, pool, capfd):
                                   supabase_service_role_key=SecretStr(KEY)) as dispatcher:
             assert [f.name for f in dispatcher.feeds] == ["realtime"]
             feed = dispatcher.feeds[0]
-            await standin.wait_streaming()
+            await streaming(feed, dispatcher)
             started = asyncio.get_running_loop().time()
             job_id = await insert_job(pool)
             await wait_for_status(pool, job_id, "completed", timeout=5)
@@ -78,16 +96,16 @@ async def test_insert_wakes_daemon_through_realtime(settings, pool, capfd):
 async def test_client_reconnects_by_itself_after_connection_loss(settings, pool, fault):
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, **FAST)
-        async with daemon_with(settings, feed):
-            await standin.wait_streaming()
+        async with daemon_with(settings, feed) as dispatcher:
+            await streaming(feed, dispatcher)
             if fault == "drop_tcp":
                 standin.drop_tcp()
             else:
                 await standin.close_all(int(fault.removeprefix("close_")))
-            await wait_until(lambda: standin.stats["connections"] == 2 and standin.streaming_count() == 1,
-                             what="reconnected and streaming")
+            await streaming(feed, dispatcher, times=2)
             job_id = await insert_job(pool)
             await wait_for_status(pool, job_id, "completed", timeout=5)
+        assert standin.stats["connections"] == 2 and feed.stats["changes"] == 1
         assert feed.stats["subscribed"] == 2
         assert feed.stats["rebuilds"] == 0  # the client's own reconnect sufficed
 
@@ -95,26 +113,27 @@ async def test_client_reconnects_by_itself_after_connection_loss(settings, pool,
 async def test_rows_inserted_during_outage_are_caught_up_after_reconnect(settings, pool):
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, **FAST)
-        async with daemon_with(settings, feed):
-            await standin.wait_streaming()
+        async with daemon_with(settings, feed) as dispatcher:
+            await streaming(feed, dispatcher)
             standin.outage(1.0)
             job_id = await insert_job(pool)  # never streamed: nobody is connected
             row = await wait_for_status(pool, job_id, "completed", timeout=10)
         assert standin.stats["rejected"] >= 1
         assert standin.stats["changes_sent"] == 0  # so the catch-up claim after resubscribing ran it
+        assert waited(row) > 0.5
         assert feed.stats["rebuilds"] == 0
-        assert row["status"] == "completed"
 
 
 async def test_feed_rebuilds_client_that_gave_up_reconnecting(settings, pool, capfd):
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, **{**FAST, "client_max_retries": 2})
-        async with daemon_with(settings, feed):
-            await standin.wait_streaming()
+        async with daemon_with(settings, feed) as dispatcher:
+            await streaming(feed, dispatcher)
             standin.outage(2.0)
             job_id = await insert_job(pool)
-            await wait_for_status(pool, job_id, "completed", timeout=15)
-        assert feed.stats["rebuilds"] >= 1
+            row = await wait_for_status(pool, job_id, "completed", timeout=15)
+        assert feed.stats["rebuilds"] >= 1 and standin.stats["changes_sent"] == 0
+        assert waited(row) > 1.5
     out, err = capfd.readouterr()
     assert "client gave up reconnecting" in out + err
 
@@ -124,8 +143,8 @@ async def test_feed_rebuilds_after_default_client_gives_up_on_long_outage(settin
     """The client's own defaults: 5 attempts 1, 2, 4, 8 s apart, then it stops for good (about 15 s)."""
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, check_seconds=0.5, resubscribe_seconds=60, rebuild_backoff=0.5)
-        async with daemon_with(settings, feed):
-            await standin.wait_streaming()
+        async with daemon_with(settings, feed) as dispatcher:
+            await streaming(feed, dispatcher)
             standin.outage(16.0)
             job_id = await insert_job(pool)
             await wait_until(lambda: feed.stats["rebuilds"] >= 1, timeout=25, what="feed rebuilt its client")
@@ -136,13 +155,14 @@ async def test_feed_rebuilds_after_default_client_gives_up_on_long_outage(settin
 async def test_system_error_resubscribes_and_catches_up(settings, pool):
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, **FAST)
-        async with daemon_with(settings, feed):
-            await standin.wait_streaming()
+        async with daemon_with(settings, feed) as dispatcher:
+            await streaming(feed, dispatcher)
             await standin.send_system_error()
             await wait_until(lambda: feed.stats["errors"] >= 1, what="feed saw the system error")
             job_id = await insert_job(pool)  # the subscription is not streaming now
-            await wait_for_status(pool, job_id, "completed", timeout=10)
-        assert feed.stats["subscribed"] >= 2
+            row = await wait_for_status(pool, job_id, "completed", timeout=10)
+        assert feed.stats["subscribed"] >= 2 and standin.stats["changes_sent"] == 0
+        assert waited(row) > 0.5  # the client rejoins 1 s after the error
 
 
 async def test_unanswered_join_is_retried_with_a_new_client(settings, pool, capfd):
@@ -163,35 +183,38 @@ async def test_rows_before_server_streams_are_caught_up(settings, pool):
     """SUBSCRIBED (the join reply) comes before the server streams; rows in between are never sent."""
     async with RealtimeStandin(settings.database_url, subscribe_delay=1.5) as standin:
         feed = RealtimeFeed(standin.url, KEY, **FAST)
-        async with daemon_with(settings, feed):
+        async with daemon_with(settings, feed) as dispatcher:
             await wait_until(lambda: feed.stats["subscribed"] == 1, what="subscribed")
+            await quiet(dispatcher)
             job_id = await insert_job(pool)
-            await wait_for_status(pool, job_id, "completed", timeout=10)
+            row = await wait_for_status(pool, job_id, "completed", timeout=10)
         assert standin.stats["changes_sent"] == 0
+        assert waited(row) > 0.5
         assert feed.stats["streaming"] == 1
 
 
 async def test_silently_dead_connection_is_rebuilt(settings, pool):
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, **FAST)
-        async with daemon_with(settings, feed):
-            await standin.wait_streaming()
+        async with daemon_with(settings, feed) as dispatcher:
+            await streaming(feed, dispatcher)
             standin.blackhole()
             job_id = await insert_job(pool)
-            await wait_for_status(pool, job_id, "completed", timeout=10)
-        assert feed.stats["rebuilds"] == 1
+            row = await wait_for_status(pool, job_id, "completed", timeout=10)
+        assert feed.stats["rebuilds"] == 1 and feed.stats["changes"] == 0
+        assert waited(row) > 0.5  # found by the unanswered ping, not by a change
 
 
 @pytest.mark.parametrize("poison", ["invalid", "record", "oversize"])
 async def test_poisoned_frame_does_not_stop_later_wakeups(settings, pool, poison):
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, **FAST)
-        async with daemon_with(settings, feed):
-            await standin.wait_streaming()
+        async with daemon_with(settings, feed) as dispatcher:
+            await streaming(feed, dispatcher)
             standin.poison_next(poison)
             first = await insert_job(pool)
             await wait_until(lambda: standin.stats[f"poisoned_{poison}"] == 1, what="poisoned frame sent")
-            await standin.wait_streaming()
+            await streaming(feed, dispatcher, times=2 if poison == "oversize" else 1)
             second = await insert_job(pool)
             await wait_for_status(pool, second, "completed", timeout=10)
             await wait_for_status(pool, first, "completed", timeout=5)

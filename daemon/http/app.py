@@ -46,9 +46,10 @@ def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: 
                middlewares: Iterable = (), sse_heartbeat_seconds: float = 15.0) -> web.Application:
     """The API on pool (reads and job inserts) and url (its own LISTEN connection for live changes).
 
-    middlewares run inside the error middleware, so what they raise is answered as {"detail": ...}."""
-    app = web.Application(middlewares=[cors_middleware(settings), error_middleware, *middlewares],
-                          client_max_size=settings.upload_limit_bytes)
+    Middlewares, outermost first: CORS, errors (everything below is answered as {"detail": ...}), daemon.auth
+    (credentials, scopes, rate limit; BENCHSIGHT_API_AUTH), then the caller's."""
+    chain = [cors_middleware(settings), error_middleware, *_auth_middlewares(pool, settings), *middlewares]
+    app = web.Application(middlewares=chain, client_max_size=settings.upload_limit_bytes)
     app[POOL] = pool
     app[SETTINGS] = settings
     app[DISPATCHER] = dispatcher
@@ -70,7 +71,7 @@ def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: 
 async def serve(pool: asyncpg.Pool, dispatcher: object | None, url: str, settings: Settings | None = None) -> None:
     """Run the API until cancelled (benchsight up runs it beside the daemon; benchsight api alone)."""
     settings = settings or dispatcher.settings  # type: ignore[union-attr]
-    app = create_app(pool, settings, url, dispatcher=dispatcher, middlewares=_auth_middlewares(pool, settings))
+    app = create_app(pool, settings, url, dispatcher=dispatcher)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0, handle_signals=False)
     await runner.setup()
     try:

@@ -62,7 +62,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:  # redirects and the like pass through
             raise
-        headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after", "www-authenticate")}
+        headers = {k: v for k, v in exc.headers.items()
+                   if k.lower() in ("allow", "retry-after", "www-authenticate")}
         return error_response(exc.status, _http_detail(exc), headers)
     except ValidationError as exc:  # a model built inside a route (not request input): our bug, not theirs
         log.error("api.validation_bug", path=request.path, errors=exc.errors(include_url=False, include_input=False))
@@ -77,7 +78,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(500, "internal error")
 
 
-def _http_detail(exc: web.HTTPException) -> str:
+def _http_detail(exc: web.HTTPException) -> str | list:
+    if exc.content_type == "application/json" and exc.text:
+        try:
+            return json.loads(exc.text)["detail"]
+        except (ValueError, KeyError, TypeError):
+            pass
     if exc.status == 413:
         return "request body too large"
     if exc.status == 405:

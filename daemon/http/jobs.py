@@ -18,15 +18,17 @@ from daemon.http.errors import invalid, json_response
 # The row plus the messages of the job's error events, in one round trip.
 SHAPE_COLUMNS = (
     "j.id, j.kind, j.status, j.progress, j.current_step, j.params, j.result, j.error, j.attempts, "
-    "j.cancel_requested, j.created_at, j.started_at, j.finished_at, "
+    "j.cancel_requested, j.requested_by, j.created_at, j.started_at, j.finished_at, "
     "array(select e.message from job_events e where e.job_id = j.id and e.level = 'error' and e.message is not null "
     "order by e.id) as errors"
 )
-GET_JOB = f"select {SHAPE_COLUMNS} from job_requests j where j.id = $1"
+# $2 owner: null for callers who see every job, else only that requester's jobs (a signed-in portal user).
+GET_JOB = f"select {SHAPE_COLUMNS} from job_requests j where j.id = $1 and ($2::text is null or j.requested_by = $2)"
 LIST_JOBS = (
     f"select {SHAPE_COLUMNS} from job_requests j "
     "where ($1::text is null or j.status = $1) and ($2::text is null or j.kind = $2) "
     "and ($3::timestamptz is null or (j.created_at, j.id) < ($3, $4::uuid)) "
+    "and ($6::text is null or j.requested_by = $6) "
     "order by j.created_at desc, j.id desc limit $5"
 )
 # created: the row was inserted by this statement (its created_at is this transaction's now()), not a twin.
@@ -55,6 +57,7 @@ def job_shape(row: asyncpg.Record) -> dict:
         "errors": list(row["errors"]),
         "attempts": row["attempts"],
         "cancel_requested": row["cancel_requested"],
+        "requested_by": row["requested_by"],
         "created_at": _iso(row["created_at"]),
         "started_at": _iso(row["started_at"]),
         "completed_at": _iso(row["finished_at"]),
@@ -62,16 +65,16 @@ def job_shape(row: asyncpg.Record) -> dict:
     }
 
 
-async def get_job(pool: asyncpg.Pool, job_id: UUID) -> dict | None:
-    row = await pool.fetchrow(GET_JOB, job_id)
+async def get_job(pool: asyncpg.Pool, job_id: UUID, owner: str | None = None) -> dict | None:
+    row = await pool.fetchrow(GET_JOB, job_id, owner)
     return job_shape(row) if row is not None else None
 
 
 async def list_jobs(pool: asyncpg.Pool, *, status: str | None, kind: str | None, limit: int,
-                    cursor: str | None) -> dict:
+                    cursor: str | None, owner: str | None = None) -> dict:
     """One page, newest first, with the cursor of the next page (keyset paging on created_at, id)."""
     after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
-    rows = await pool.fetch(LIST_JOBS, status, kind, after_at, after_id, limit + 1)
+    rows = await pool.fetch(LIST_JOBS, status, kind, after_at, after_id, limit + 1, owner)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None
     return {"jobs": [job_shape(r) for r in page], "next_cursor": next_cursor}
@@ -117,6 +120,14 @@ def job_created_response(job: dict, created: bool) -> web.Response:
 
 
 def requested_by(request: web.Request) -> str:
-    """Who asked, for job_requests.requested_by: the authenticated subject when auth set one, else 'api'."""
-    subject = request.get("auth_subject")
-    return f"api:{subject}" if subject else "api"
+    """Who asked, for job_requests.requested_by: a signed-in user's id (so row-level security shows them the
+    job in the portal too), an API key's subject, else 'api' (daemon.auth's Principal decides)."""
+    principal = request.get("principal")
+    return principal.requested_by if principal is not None else "api"
+
+
+def owner(request: web.Request) -> str | None:
+    """Whose jobs the caller may see: a signed-in user without admin sees only their own (as row-level
+    security does); API keys, admins and unauthenticated local use see all (None)."""
+    principal = request.get("principal")
+    return principal.subject if principal is not None and principal.own_jobs_only else None

@@ -43,6 +43,7 @@ class JobOut(BaseModel):
     errors: list[str] = Field(description="Every error message recorded in the job's history (level 'error').")
     attempts: int
     cancel_requested: bool
+    requested_by: str | None = Field(description="Who asked: a user id, apikey:<prefix>, 'api', 'cli', ...")
     created_at: datetime
     started_at: datetime | None
     completed_at: datetime | None = Field(description="When the job ended (completed, failed or cancelled).")

@@ -24,6 +24,7 @@ _ERRORS = {
     409: "Conflict.",
     413: "Body over the upload limit.",
     422: "Validation failed: detail lists the field errors.",
+    429: "Over the per-caller rate limit (Retry-After says when to retry).",
     500: "Internal error (never a stack trace).",
     503: "The database is unavailable.",
 }
@@ -83,7 +84,7 @@ def _operation(r: Route, refs: dict, auth: bool) -> dict:
     if "{job_id}" in r.path:
         errors.add(404)
     if auth and r.scope != "public":
-        errors |= {401, 403}
+        errors |= {401, 403, 429}
         op["security"] = [{"bearer": []}]
     for status in sorted(errors):
         responses.setdefault(str(status), _response(status, _ERRORS[status], refs, False))

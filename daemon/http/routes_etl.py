@@ -29,7 +29,7 @@ async def trigger(request: web.Request, params: EtlParams) -> web.Response:
 @routes.get("/api/etl/status/{job_id}", summary="Read an ETL job", scope="jobs:read", responses={200: JobOut})
 async def status(request: web.Request) -> web.Response:
     job_id = inputs.job_id(request)
-    job = await jobs.get_job(request.app[POOL], job_id)
+    job = await jobs.get_job(request.app[POOL], job_id, jobs.owner(request))
     if job is None or job["kind"] != "etl":
         raise ApiError(404, f"no ETL job {job_id}")
     return json_response(job)
@@ -38,7 +38,8 @@ async def status(request: web.Request) -> web.Response:
 @routes.get("/api/etl/history", summary="Past and current ETL runs, newest first", scope="jobs:read",
             query=HistoryQuery, responses={200: JobListOut})
 async def history(request: web.Request, q: HistoryQuery) -> web.Response:
-    page = await jobs.list_jobs(request.app[POOL], status=None, kind="etl", limit=q.limit, cursor=q.cursor)
+    page = await jobs.list_jobs(request.app[POOL], status=None, kind="etl", limit=q.limit, cursor=q.cursor,
+                                owner=jobs.owner(request))
     return json_response(page)
 
 

@@ -16,6 +16,7 @@ _EVENTS = (
     "select id, at, status, progress, step, level, message, worker, data from job_events "
     "where job_id = $1 and id > $2 and ($3 or level <> 'debug') order by id limit $4"
 )
+_VISIBLE = "select 1 from job_requests where id = $1 and ($2::text is null or requested_by = $2)"
 # The status before and after request_cancel, in one statement (the CTE reads the row as it was).
 _CANCEL = (
     "with before as (select status from job_requests where id = $1) "
@@ -26,14 +27,15 @@ _CANCEL = (
 @routes.get("/api/jobs", summary="List jobs, newest first", scope="jobs:read", query=JobsQuery,
             responses={200: JobListOut})
 async def list_jobs(request: web.Request, q: JobsQuery) -> web.Response:
-    page = await jobs.list_jobs(request.app[POOL], status=q.status, kind=q.kind, limit=q.limit, cursor=q.cursor)
+    page = await jobs.list_jobs(request.app[POOL], status=q.status, kind=q.kind, limit=q.limit, cursor=q.cursor,
+                                owner=jobs.owner(request))
     return json_response(page)
 
 
 @routes.get("/api/jobs/{job_id}", summary="Read one job", scope="jobs:read", responses={200: JobOut})
 async def get_job(request: web.Request) -> web.Response:
     job_id = inputs.job_id(request)
-    job = await jobs.get_job(request.app[POOL], job_id)
+    job = await jobs.get_job(request.app[POOL], job_id, jobs.owner(request))
     if job is None:
         raise ApiError(404, f"no job {job_id}")
     return json_response(job)
@@ -44,9 +46,9 @@ async def get_job(request: web.Request) -> web.Response:
 async def job_events(request: web.Request, q: EventsQuery) -> web.Response:
     job_id = inputs.job_id(request)
     pool = request.app[POOL]
-    rows = await pool.fetch(_EVENTS, job_id, q.after, q.include_debug, q.limit)
-    if not rows and await pool.fetchval("select 1 from job_requests where id = $1", job_id) is None:
+    if await pool.fetchval(_VISIBLE, job_id, jobs.owner(request)) is None:
         raise ApiError(404, f"no job {job_id}")
+    rows = await pool.fetch(_EVENTS, job_id, q.after, q.include_debug, q.limit)
     events = [{**dict(r), "at": r["at"].isoformat()} for r in rows]
     return json_response({"job_id": str(job_id), "events": events})
 
@@ -58,10 +60,12 @@ async def cancel_job(request: web.Request) -> web.Response:
     cancel_requested true and the job ends as cancelled shortly). 409 when the job had already ended."""
     job_id = inputs.job_id(request)
     pool = request.app[POOL]
+    owner = jobs.owner(request)
+    if owner is not None and await pool.fetchval(_VISIBLE, job_id, owner) is None:
+        raise ApiError(404, f"no job {job_id}")
     row = await pool.fetchrow(_CANCEL, job_id)
     if row["after"] is None:
         raise ApiError(404, f"no job {job_id}")
     if row["before"] in ENDED or (row["before"] in ACTIVE and row["after"] in ENDED and row["after"] != "cancelled"):
         raise ApiError(409, f"job {job_id} already ended ({row['after']})")
-    job = await jobs.get_job(pool, job_id)
-    return json_response(job, 202)
+    return json_response(await jobs.get_job(pool, job_id), 202)

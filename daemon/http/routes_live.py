@@ -16,6 +16,7 @@ SNAPSHOT_LIMIT = 200
 _ACTIVE_JOBS = (
     f"select {jobs.SHAPE_COLUMNS} from job_requests j "
     "where j.status in ('pending', 'running', 'processing', 'uploading') and ($1::text is null or j.kind = $1) "
+    "and ($2::text is null or j.requested_by = $2) "
     f"order by j.created_at desc, j.id desc limit {SNAPSHOT_LIMIT}"
 )
 
@@ -23,16 +24,17 @@ _ACTIVE_JOBS = (
             responses={200: SSE, 503: "live updates unavailable"})
 async def stream_all(request: web.Request, q: StreamQuery) -> web.StreamResponse:
     """First `event: snapshot` with {"jobs": [the active jobs, newest first, at most 200]}, then `event: job`
-    with {"job_id", "kind", "status", "progress", "current_step"} on every change, and a comment line every
+    with {"job_id", "kind", "status", "progress", "current_step", "requested_by"} on every change, and a comment line every
     15 s. A new snapshot follows a reconnect of the server's database listener."""
     pool = request.app[POOL]
     changes = request.app[CHANGES]
+    owner = jobs.owner(request)
 
     async def snapshot() -> dict:
-        rows = await pool.fetch(_ACTIVE_JOBS, q.kind)
+        rows = await pool.fetch(_ACTIVE_JOBS, q.kind, owner)
         return {"data": {"jobs": [jobs.job_shape(r) for r in rows]}, "final": False}
 
-    sub = changes.subscribe(kind=q.kind)
+    sub = changes.subscribe(kind=q.kind, owner=owner)
     return await sse.stream(request, changes, sub, snapshot, heartbeat_seconds=request.app[SSE_HEARTBEAT])
 
 
@@ -40,12 +42,12 @@ async def stream_all(request: web.Request, q: StreamQuery) -> web.StreamResponse
             responses={200: SSE, 503: "live updates unavailable"})
 async def stream_job(request: web.Request) -> web.StreamResponse:
     """First `event: snapshot` with the job, then `event: job` with {"job_id", "kind", "status", "progress",
-    "current_step"} on every change, and a comment line every 15 s. The stream ends after the job's final
+    "current_step", "requested_by"} on every change, and a comment line every 15 s. The stream ends after the job's final
     change (completed, failed, cancelled), or right after the snapshot when the job had already ended."""
     job_id = inputs.job_id(request)
     pool = request.app[POOL]
     changes = request.app[CHANGES]
-    if await jobs.get_job(pool, job_id) is None:
+    if await jobs.get_job(pool, job_id, jobs.owner(request)) is None:
         raise ApiError(404, f"no job {job_id}")
 
     async def snapshot() -> dict:

@@ -1,6 +1,6 @@
 """Live job changes for browsers: one LISTEN job_changes connection per API process (the trigger in
-20261129000400_job_change_notify.sql sends job_id, kind, status, progress, current_step on every change),
-fanned out to each Server-Sent Events client through its own asyncio queue.
+20261129000400_job_change_notify.sql sends job_id, kind, status, progress, current_step, requested_by on
+every change), fanned out to each Server-Sent Events client through its own asyncio queue.
 
 A stream starts with a snapshot event (read after subscribing, so no change falls between the two), then one
 `event: job` per change, and a comment line every heartbeat_seconds so proxies keep the connection open. When
@@ -31,10 +31,12 @@ QUEUE_LIMIT = 1000
 
 @dataclass(eq=False)
 class Subscription:
-    """One stream's view: the changes of one job (job_id) or of all jobs (job_id None, optional kind)."""
+    """One stream's view: the changes of one job (job_id) or of all jobs (job_id None), optionally only one
+    kind's and only one requester's (owner)."""
 
     job_id: str | None = None
     kind: str | None = None
+    owner: str | None = None
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
 
     def offer(self, message: tuple[str, dict | None]) -> None:
@@ -58,8 +60,9 @@ class JobChanges:
         self.everything: set[Subscription] = set()
         self.connection: asyncpg.Connection | None = None
 
-    def subscribe(self, job_id: str | None = None, kind: str | None = None) -> Subscription:
-        sub = Subscription(job_id, kind)
+    def subscribe(self, job_id: str | None = None, kind: str | None = None,
+                  owner: str | None = None) -> Subscription:
+        sub = Subscription(job_id, kind, owner)
         if job_id is None:
             self.everything.add(sub)
         else:
@@ -92,7 +95,8 @@ class JobChanges:
             log.warning("sse.bad_payload", payload=payload[:200])
             return
         for sub in self.everything:
-            if sub.kind is None or sub.kind == change.get("kind"):
+            if (sub.kind is None or sub.kind == change.get("kind")) and (
+                    sub.owner is None or sub.owner == change.get("requested_by")):
                 sub.offer(("job", change))
         for sub in self.by_job.get(change.get("job_id"), ()):
             sub.offer(("job", change))

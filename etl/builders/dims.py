@@ -58,7 +58,7 @@ def dim_schedule(league: League, issues: Issues) -> pd.DataFrame:
         "away_team_name": "away_team_name", "game_type": "game_type", "playoff_round": "playoff_round",
         "last_period_type": "last_period_type", "home_total_goals": "home_total_goals",
         "away_total_goals": "away_total_goals", "game_url": "game_url"})
-    s["game_time"] = s["game_time"].map(lambda v: None if v is None or v != v else str(v))
+    s["game_time"] = s["game_time"].astype("str").where(s["game_time"].notna())
     return s
 
 

@@ -4,8 +4,8 @@ Definitions (see docs/stats.md):
 - goal: an event of type 'Goal'; scorer = event_player_1, team = the event team.
 - shot attempt: an event of type 'Shot'; shooter = event_player_1. Its event_detail gives the result:
   '*Goal*' goal, '*OnNet*' saved, '*Blocked*' or 'Shot_Deflected' blocked, '*Missed*' / '*Post*' missed.
-- assist: a player row whose play detail holds 'AssistPrimary' / 'AssistSecondary'; linked to the next goal
-  of the same team in the same period.
+- assist: a player row whose play detail holds 'AssistPrimary' / 'AssistSecondary', linked to the next goal
+  of the same team in the same period; marks not followed by such a goal are reported, not counted.
 - faceoff: type 'Faceoff'; the event team won, event_player_1 is the winner and opp_player_1 the loser.
 """
 
@@ -99,15 +99,34 @@ def fact_shots(r: Resolved) -> pd.DataFrame:
     return shots
 
 
-def assists(r: Resolved) -> pd.DataFrame:
-    """Assist credits: one row per player row whose play detail names an assist, with its kind (1 or 2)."""
-    ep = r.event_players
-    pd1 = ep["play_detail_1"].fillna("") + " " + ep["play_detail_2"].fillna("")
-    kind = np.select([pd1.str.contains("AssistPrimary"), pd1.str.contains("AssistSecondary")], [1, 2], 0)
-    a = ep.loc[kind > 0, ["game_id", "event_id", "player_id", "jersey", "team_id", "team_venue"]].copy()
+def assist_marks(events: pd.DataFrame, event_players: pd.DataFrame) -> pd.DataFrame:
+    """Player rows whose play detail names an assist, with its kind (1 primary, 2 secondary)."""
+    ep = event_players
+    marks = ep["play_detail_1"].fillna("") + " " + ep["play_detail_2"].fillna("")
+    kind = np.select([marks.str.contains("AssistPrimary"), marks.str.contains("AssistSecondary")], [1, 2], 0)
+    cols = [c for c in ("game_id", "event_id", "player_id", "jersey", "team_id", "team_venue") if c in ep.columns]
+    a = ep.loc[kind > 0, cols].copy()
     a["assist_kind"] = kind[kind > 0]
-    a = a.merge(r.events[["game_id", "event_id", "period"]], on=["game_id", "event_id"], how="left")
-    return a
+    return a.merge(events[["game_id", "event_id", "period"]], on=["game_id", "event_id"], how="left")
+
+
+def linked_assists(events: pd.DataFrame, event_players: pd.DataFrame) -> pd.DataFrame:
+    """Assist marks linked to the goal they set up: the next 'Goal' event of the same team in the same period
+    (by event order). One row per (goal, kind, player); a mark not followed by such a goal has goal_event_id
+    null. A player marked twice for the same goal is credited once."""
+    a = assist_marks(events, event_players)
+    goals = events.loc[events["event_type"] == "Goal", ["game_id", "event_id", "team_venue", "period"]]
+    if a.empty:
+        return a.assign(goal_event_id=pd.Series(dtype="Int64"))
+    left = a.assign(order=a["event_id"].astype("int64"), gv=a["team_venue"].fillna("?")).sort_values("order")
+    right = goals.rename(columns={"event_id": "goal_event_id", "period": "goal_period"})
+    right = right.assign(order=right["goal_event_id"].astype("int64"), gv=right["team_venue"].fillna("?"))
+    right = right.drop(columns=["team_venue"]).sort_values("order")
+    m = pd.merge_asof(left, right, on="order", by=["game_id", "gv"], direction="forward")
+    ok = m["goal_event_id"].notna() & (m["goal_period"] == m["period"])
+    m["goal_event_id"] = m["goal_event_id"].where(ok)
+    linked = m.loc[ok].drop_duplicates(["game_id", "goal_event_id", "assist_kind", "jersey", "team_venue"])
+    return pd.concat([linked, m.loc[~ok]], ignore_index=True).drop(columns=["order", "gv", "goal_period"])
 
 
 def fact_goals(r: Resolved, shifts_onice: pd.DataFrame | None, issues: Issues) -> pd.DataFrame:
@@ -116,10 +135,36 @@ def fact_goals(r: Resolved, shifts_onice: pd.DataFrame | None, issues: Issues) -
                 "strength"]].rename(columns={"clock_start_s": "clock_s", "event_detail_2": "goal_type"})
     goals = goals.merge(_player(r.event_players, "event", 1, "scorer"), on=["game_id", "event_id"], how="left")
     goals = goals.drop(columns=["scorer_team_id"])
-    a = assists(r)
+    la = linked_assists(r.events, r.event_players)
+    orphans = la.loc[la["goal_event_id"].isna()]
+    if len(orphans):
+        issues.add_frame(pd.DataFrame({
+            "game_id": orphans["game_id"], "file": orphans["game_id"].map(lambda g: r.sources.get(int(g))),
+            "sheet": "events", "column": "play_detail",
+            "category": "assist_without_goal", "severity": "info",
+            "message": np.where(orphans["assist_kind"] == 1, "primary", "secondary") + " assist mark on event "
+            + orphans["event_id"].astype(str) + " (jersey " + orphans["jersey"].astype(str)
+            + ") is not followed by a goal of its team in the period",
+            "action": "not counted as a tracked assist",
+        }))
+    la = la.loc[la["goal_event_id"].notna()]
     for kind, prefix in ((1, "primary_assist"), (2, "secondary_assist")):
-        linked = link_assists_to_goals(a.loc[a["assist_kind"] == kind], goals, issues, prefix, r.sources)
-        goals = goals.merge(linked, on=["game_id", "event_id"], how="left")
+        k = la.loc[la["assist_kind"] == kind]
+        several = k.duplicated(["game_id", "goal_event_id"], keep="last")
+        if several.any():
+            d = k.loc[several]
+            issues.add_frame(pd.DataFrame({
+                "game_id": d["game_id"], "file": d["game_id"].map(lambda g: r.sources.get(int(g))),
+                "sheet": "events", "column": "play_detail", "category": "several_assists_one_goal",
+                "severity": "warning",
+                "message": f"goal event " + d["goal_event_id"].astype(int).astype(str) + f" has more than one {prefix}"
+                + " (jersey " + d["jersey"].astype(str) + " is not the last one)",
+                "action": "fact_goals shows the last one; each marked player keeps the credit in player stats",
+            }))
+        k = k.drop_duplicates(["game_id", "goal_event_id"], keep="last")
+        k = k[["game_id", "goal_event_id", "player_id", "jersey"]].rename(columns={
+            "goal_event_id": "event_id", "player_id": f"{prefix}_player_id", "jersey": f"{prefix}_jersey"})
+        goals = goals.merge(k.astype({"event_id": "Int64"}), on=["game_id", "event_id"], how="left")
     if shifts_onice is not None and len(shifts_onice):
         g = shifts_onice.loc[shifts_onice["is_goalie"]][["game_id", "event_id", "team_venue", "player_id"]]
         g = g.rename(columns={"team_venue": "goalie_venue", "player_id": "goalie_player_id"})
@@ -129,36 +174,6 @@ def fact_goals(r: Resolved, shifts_onice: pd.DataFrame | None, issues: Issues) -
     else:
         goals["goalie_player_id"] = None
     return goals
-
-
-def link_assists_to_goals(a: pd.DataFrame, goals: pd.DataFrame, issues: Issues, prefix: str,
-                          sources: dict[int, str]) -> pd.DataFrame:
-    """Each assist credit goes to the next goal of the same team in the same period (by event order)."""
-    cols = ["game_id", "event_id", f"{prefix}_player_id", f"{prefix}_jersey"]
-    if a.empty or goals.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols}).astype(
-            {"game_id": "Int64", "event_id": "Int64"})
-    left = a.rename(columns={"event_id": "assist_event_id"}).astype({"assist_event_id": "int64"})
-    left = left.sort_values("assist_event_id")
-    right = goals[["game_id", "event_id", "team_venue", "period"]].rename(columns={"period": "goal_period"})
-    right = right.assign(goal_event_id=right["event_id"].astype("int64")).sort_values("goal_event_id")
-    m = pd.merge_asof(left, right, left_on="assist_event_id", right_on="goal_event_id", by=["game_id", "team_venue"],
-                      direction="forward")
-    ok = m["event_id"].notna() & (m["goal_period"] == m["period"])
-    orphans = m.loc[~ok]
-    if len(orphans):
-        issues.add_frame(pd.DataFrame({
-            "game_id": orphans["game_id"], "file": orphans["game_id"].map(lambda g: sources.get(int(g))),
-            "sheet": "events", "column": "play_detail",
-            "category": "assist_without_goal", "severity": "info",
-            "message": prefix.replace("_", " ") + " on event " + orphans["assist_event_id"].astype(str)
-            + " (jersey " + orphans["jersey"].astype(str) + ") is not followed by a goal of its team in the period",
-            "action": "still counted in the player's tracked assists; not linked in fact_goals",
-        }))
-    m = m.loc[ok].drop_duplicates(["game_id", "event_id"], keep="last")
-    out = m[["game_id", "event_id", "player_id", "jersey"]].rename(
-        columns={"player_id": f"{prefix}_player_id", "jersey": f"{prefix}_jersey"})
-    return out.astype({"game_id": "Int64", "event_id": "Int64"})
 
 
 def fact_faceoffs(r: Resolved) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from etl.builders.events import linked_assists
 from etl.builders.resolve import Resolved
 from etl.issues import Issues
 
@@ -109,14 +110,15 @@ def tracked_summary(events: pd.DataFrame, event_players: pd.DataFrame, shifts: p
     first = ep.loc[(ep["side"] == "event") & (ep["role_number"] == 1)].drop_duplicates("event_id")
     first = first.merge(events[["event_id", "event_type"]], on="event_id")
     key = ["team_venue", "jersey"]
-    detail = ep["play_detail_1"].fillna("") + " " + ep["play_detail_2"].fillna("")
+    la = linked_assists(events, event_players)
+    la = la.loc[la["goal_event_id"].notna()]
     dur = (shifts["clock_start_s"] - shifts["clock_end_s"]).clip(lower=0)
     sp = shift_players.drop_duplicates(["shift_id", "team_venue", "jersey"]).merge(
         shifts[["shift_id"]].assign(d=dur.to_numpy()), on="shift_id")
     parts = [
         first.loc[first["event_type"] == "Goal"].groupby(key).size().rename("goals"),
-        ep.loc[detail.str.contains("AssistPrimary")].groupby(key).size().rename("primary_assists"),
-        ep.loc[detail.str.contains("AssistSecondary")].groupby(key).size().rename("secondary_assists"),
+        la.loc[la["assist_kind"] == 1].groupby(key).size().rename("primary_assists"),
+        la.loc[la["assist_kind"] == 2].groupby(key).size().rename("secondary_assists"),
         first.loc[first["event_type"] == "Shot"].groupby(key).size().rename("shots"),
         sp.groupby(key)["d"].sum().rename("toi_seconds"),
     ]

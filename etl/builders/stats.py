@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from etl.builders.events import assists, shot_flags
+from etl.builders.events import linked_assists, shot_flags
 from etl.builders.resolve import Resolved
 
 KEY = ["game_id", "player_id"]
@@ -63,7 +63,8 @@ def tracked_player_stats(r: Resolved, shifts: pd.DataFrame, onice: pd.DataFrame,
     parts = [
         _count(goals, "tracked_goals", "scorer_player_id"),
     ]
-    a = assists(r)
+    a = linked_assists(r.events, r.event_players)
+    a = a.loc[a["goal_event_id"].notna()]
     parts.append(_count(a.loc[a["assist_kind"] == 1], "tracked_primary_assists"))
     parts.append(_count(a.loc[a["assist_kind"] == 2], "tracked_secondary_assists"))
     parts.append(_count(shots, "shots", "shooter_player_id"))

@@ -23,6 +23,7 @@ from etl.canonical import (
     SHIFT_PLAYER_COLUMNS,
     SHIFT_SLOTS,
     TrackedGame,
+    check_shift_clocks,
     empty,
     normalise_detail,
     parse_clock,
@@ -205,6 +206,7 @@ def _shifts(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.Dat
         "clock_start_s": parse_clock(sh["start_time"]), "clock_end_s": parse_clock(sh["end_time"]),
         "start_type": sh["start_type"], "stop_type": sh["stop_type"], "row": sh.index + 1,
     }), SHIFT_COLUMNS)
+    shifts = check_shift_clocks(shifts, game_id, path.name, "shifts", issues)
     parts = []
     for side in ("home", "away"):
         slots = sh[side].map(lambda v: v if isinstance(v, dict) else {})

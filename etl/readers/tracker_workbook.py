@@ -29,6 +29,7 @@ from etl.canonical import (
     SHIFT_COLUMNS,
     SHIFT_PLAYER_COLUMNS,
     TrackedGame,
+    check_shift_clocks,
     empty,
     normalise_detail,
     typed,
@@ -303,7 +304,7 @@ def read_shifts_sheet(
     df["stop_type"] = text(df, "shift_stop_type")
     df["game_id"] = game_id
     df["row"] = df["_row"]
-    shifts = typed(df, SHIFT_COLUMNS)
+    shifts = check_shift_clocks(typed(df, SHIFT_COLUMNS), game_id, fname, "shifts", issues)
 
     parts = []
     for side in ("home", "away"):

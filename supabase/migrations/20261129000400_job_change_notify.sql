@@ -1,5 +1,5 @@
 -- Live progress: every insert of a job and every change of its status, progress or step is announced on the
--- channel job_changes with a small JSON payload, which the REST API's Server-Sent Events streams fan out to
+-- channel job_changes with a small JSON payload (job_id, kind, status, progress, current_step, requested_by), which the REST API's Server-Sent Events streams fan out to
 -- browsers (one LISTEN connection per API process, not one per client).
 -- Heartbeats and lease changes do not fire it (the WHEN clause is checked without calling the function), so
 -- the cost is one short pg_notify per job state change.
@@ -9,7 +9,7 @@ language plpgsql as $$
 begin
     perform pg_notify('job_changes', json_build_object(
         'job_id', new.id, 'kind', new.kind, 'status', new.status, 'progress', new.progress,
-        'current_step', left(new.current_step, 200))::text);
+        'current_step', left(new.current_step, 200), 'requested_by', left(new.requested_by, 100))::text);
     return null;
 end;
 $$;
