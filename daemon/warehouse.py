@@ -80,8 +80,14 @@ async def load_tables(
     job_id: UUID | None = None,
     progress: Progress | None = None,
     lock_timeout: str = "60s",
+    views_sql: str | None = None,
 ) -> dict[str, int]:
-    """Replace the given tables atomically (all of them in one transaction) and return rows per table."""
+    """Replace the given tables atomically (all of them in one transaction) and return rows per table.
+
+    views_sql: the dashboard views (sql/views/*.sql). When given, the old tables are dropped with the views
+    that depend on them and the views are re-created in the same transaction; without it a view depending
+    on a warehouse table makes the load fail (nothing is dropped silently).
+    """
     rows: dict[str, int] = {}
     async with conn.transaction():
         await conn.execute("select pg_advisory_xact_lock($1)", _LOCK_KEY)
@@ -104,7 +110,9 @@ async def load_tables(
                 await progress((i + 1) / (len(files) + 1), f"loaded {name} ({rows[name]} rows)")
         await conn.execute(f"set local lock_timeout = '{_interval(lock_timeout)}'")
         for tf in files:
-            await _swap(conn, schema, tf.spec.name)
+            await _swap(conn, schema, tf.spec.name, cascade=views_sql is not None)
+        if views_sql:
+            await conn.execute(views_sql)
         await conn.execute(
             "insert into public.warehouse_loads (job_id, db_schema, tables, rows) values ($1, $2, $3::jsonb, $4)",
             job_id, schema, rows, sum(rows.values()),
@@ -123,12 +131,12 @@ def _without_primary_key(spec: TableSpec, schema: str, name: str) -> str:
     return "\n".join(lines)
 
 
-async def _swap(conn: asyncpg.Connection, schema: str, name: str) -> None:
+async def _swap(conn: asyncpg.Connection, schema: str, name: str, *, cascade: bool = False) -> None:
     old, new = qualified(schema, name), qualified(schema, name + NEW_SUFFIX)
     exists = await conn.fetchval("select to_regclass($1) is not null", f"{identifier(schema)}.{identifier(name)}")
     if exists:
         await conn.execute(f"lock table {old} in access exclusive mode")
-        await conn.execute(f"drop table {old}")
+        await conn.execute(f"drop table {old}{' cascade' if cascade else ''}")
     await conn.execute(f"alter table {new} rename to {identifier(name)}")
     await conn.execute(
         f"alter table {old} rename constraint {identifier(name + '_pkey_new')} to {identifier(name + '_pkey')}"

@@ -65,6 +65,8 @@ class RunReport:
     issue_summary: dict[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    files_read: int = 0
+    files_cached: int = 0
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -236,6 +238,7 @@ def run(
         issues=_json_records(serious), issue_count=len(issue_rows),
         issue_summary=dict(Counter(issue_rows["category"].astype(str))),
         duration_seconds=round(time.perf_counter() - started, 3), timings=timings,
+        files_read=len(misses), files_cached=len(results) - len(misses),
     )
     log.info("etl.finished", status=result.status, games=len(outcomes), issues=result.issue_count,
              seconds=result.duration_seconds)

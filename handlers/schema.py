@@ -24,13 +24,20 @@ class SchemaParams(BaseModel):
     apply: bool = Field(default=False, description="Also run the script (drops and re-creates the warehouse tables).")
 
 
+def views_sql(sql_dir: Path) -> str | None:
+    """sql/views/*.sql in name order, as one script (None when there are no views)."""
+    views = sorted((sql_dir / "views").glob("*.sql")) if (sql_dir / "views").is_dir() else []
+    if not views:
+        return None
+    return "\n".join(f"-- {v.name}\n{v.read_text(encoding='utf-8').strip()}\n" for v in views)
+
+
 def schema_script(sql_dir: Path, *, transaction: bool = True) -> str:
     """The reset script: every catalog table, then sql/views/*.sql in name order."""
-    views = sorted((sql_dir / "views").glob("*.sql")) if (sql_dir / "views").is_dir() else []
     script = reset_script()
+    views = views_sql(sql_dir)
     if views:
-        body = "\n".join(f"-- {v.name}\n{v.read_text(encoding='utf-8').strip()}\n" for v in views)
-        script = script.replace("\ncommit;\n", f"\n{body}\ncommit;\n")
+        script = script.replace("\ncommit;\n", f"\n{views}\ncommit;\n")
     if not transaction:
         script = script.replace("\nbegin;\n", "\n").replace("\ncommit;\n", "\n")
     return script

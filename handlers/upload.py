@@ -18,6 +18,7 @@ from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
 from etl.catalog import TABLES, TableSpec
 from etl.schema_sql import identifier
+from handlers.schema import views_sql
 
 
 class UploadParams(BaseModel):
@@ -71,8 +72,10 @@ async def upload_output(ctx: JobContext, output_dir: Path, specs: list[TableSpec
     async def progress(fraction: float, step: str) -> None:
         await ctx.progress(start + (end - start) * fraction, step, status=status)
 
+    views = views_sql(ctx.settings.sql_dir) if schema == "public" else None
     async with ctx.pool.acquire() as conn:
-        return await warehouse.load_tables(conn, files, schema=schema, job_id=ctx.job_id, progress=progress)
+        return await warehouse.load_tables(conn, files, schema=schema, job_id=ctx.job_id, progress=progress,
+                                           views_sql=views)
 
 
 @handler("upload", UploadParams)

@@ -49,73 +49,55 @@ def pg_server_url() -> Iterator[str]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-async def _admin(url: str) -> asyncpg.Connection:
-    return await asyncpg.connect(url)
+def _admin_sql(server_url: str, *statements: str) -> None:
+    """Run statements on the server's default database (CREATE/DROP DATABASE cannot run in a transaction)."""
+
+    async def run() -> None:
+        admin = await asyncpg.connect(server_url)
+        try:
+            for sql in statements:
+                await admin.execute(sql)
+        finally:
+            await admin.close()
+
+    asyncio.run(run())
 
 
 @pytest.fixture(scope="session")
 def template_db(pg_server_url: str) -> Iterator[str]:
     """A database migrated once per test session; each test clones it (CREATE DATABASE ... TEMPLATE)."""
     name = f"bs_template_{os.getpid()}"
+    _admin_sql(pg_server_url, f'drop database if exists "{name}"', f'create database "{name}"')
 
-    async def create() -> None:
-        admin = await _admin(pg_server_url)
-        try:
-            await admin.execute(f'drop database if exists "{name}"')
-            await admin.execute(f'create database "{name}"')
-        finally:
-            await admin.close()
+    async def migrate() -> None:
         conn = await database.connect(_with_database(pg_server_url, name))
         try:
             await migrations.migrate(conn, MIGRATIONS)
         finally:
             await conn.close()
 
-    asyncio.run(create())
+    asyncio.run(migrate())
     yield name
+    _admin_sql(pg_server_url, f'drop database if exists "{name}" with (force)')
 
-    async def drop() -> None:
-        admin = await _admin(pg_server_url)
-        try:
-            await admin.execute(f'drop database if exists "{name}" with (force)')
-        finally:
-            await admin.close()
 
-    asyncio.run(drop())
+def _scratch_database(server_url: str, prefix: str, template: str | None) -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _admin_sql(server_url, f'create database "{name}"' + (f' template "{template}"' if template else ""))
+    yield _with_database(server_url, name)
+    _admin_sql(server_url, f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture
 def db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
     """A fresh migrated database for one test."""
-    name = f"bs_test_{uuid.uuid4().hex[:12]}"
-
-    async def run(sql: str) -> None:
-        admin = await _admin(pg_server_url)
-        try:
-            await admin.execute(sql)
-        finally:
-            await admin.close()
-
-    asyncio.run(run(f'create database "{name}" template "{template_db}"'))
-    yield _with_database(pg_server_url, name)
-    asyncio.run(run(f'drop database if exists "{name}" with (force)'))
+    yield from _scratch_database(pg_server_url, "bs_test", template_db)
 
 
 @pytest.fixture
 def empty_db_url(pg_server_url: str) -> Iterator[str]:
     """A fresh database with no migrations applied."""
-    name = f"bs_empty_{uuid.uuid4().hex[:12]}"
-
-    async def run(sql: str) -> None:
-        admin = await _admin(pg_server_url)
-        try:
-            await admin.execute(sql)
-        finally:
-            await admin.close()
-
-    asyncio.run(run(f'create database "{name}"'))
-    yield _with_database(pg_server_url, name)
-    asyncio.run(run(f'drop database if exists "{name}" with (force)'))
+    yield from _scratch_database(pg_server_url, "bs_empty", None)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from daemon.config import PROJECT_ROOT
 from daemon_harness import running_daemon, wait_for_status
 from etl.catalog import TABLES
 from handlers.schema import RESET_FILE, schema_script
+from handlers_output import write_catalog_output
 
 
 def test_committed_reset_script_matches_the_catalog():
@@ -38,3 +39,17 @@ async def test_schema_job_writes_the_script_and_apply_creates_every_table(settin
     assert {r["relname"]: r["pk"] for r in found} == {
         name: f"PRIMARY KEY ({', '.join(spec.primary_key)})" for name, spec in TABLES.items()}
     assert await pool.fetchval("select count(*) from public.v_games") == 0
+
+
+async def test_upload_recreates_the_dashboard_views_on_the_new_tables(settings, pool, tmp_path):
+    settings = settings.model_copy(update={"sql_dir": tmp_path / "sql"})
+    (tmp_path / "sql" / "views").mkdir(parents=True)
+    (tmp_path / "sql" / "views" / "v_games.sql").write_text(
+        "create or replace view public.v_games as select game_id, date from public.dim_schedule;")
+    async with running_daemon(settings):
+        for rows in (3, 8):
+            write_catalog_output(settings.output_dir, rows=rows)
+            job = await queries.enqueue_job(pool, "upload", {})
+            row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=60)
+            assert row["status"] == "completed", row["error"]
+            assert await pool.fetchval("select count(*) from public.v_games") == rows

@@ -1,0 +1,97 @@
+"""Property-based check of the whole API against its own OpenAPI document: schemathesis generates valid and
+invalid requests for every operation and sends them to a live site on the real test database; no answer may be
+a server error or fall outside the document (status code, content type, headers, body schema)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.checks import not_a_server_error
+
+from daemon import database
+from daemon.http import create_app
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+
+EXAMPLES_PER_OPERATION = 25
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance, negative_data_rejection]
+
+
+@pytest.fixture
+def live_api(settings, db_url) -> Iterator[str]:
+    """The API on a real socket (port 0) in a thread with its own event loop: schemathesis' client is sync."""
+    settings = settings.model_copy(update={"api_auth": "off", "upload_limit_bytes": 200_000})
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    state: dict = {}
+
+    async def start() -> None:
+        from aiohttp import web
+
+        pool = await database.create_pool(db_url, 4)
+        runner = web.AppRunner(create_app(pool, settings, db_url), access_log=None, shutdown_timeout=1)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        state.update(pool=pool, runner=runner, port=site._server.sockets[0].getsockname()[1])
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(start())
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert started.wait(30), "the API did not start"
+
+    async def stop() -> None:
+        await state["runner"].cleanup()
+        await state["pool"].close()
+
+    try:
+        yield f"http://127.0.0.1:{state['port']}"
+    finally:
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def test_api_answers_every_generated_request_within_its_openapi_document(live_api):
+    schema = schemathesis.openapi.from_url(f"{live_api}/api/openapi.json")
+    operations = [op.ok() for op in schema.get_all_operations()]
+    # the streams never end by design; their answers are covered by tests/test_api_sse.py
+    operations = [op for op in operations if not op.path.endswith("/stream")]
+    assert len(operations) >= 15
+    session = requests.Session()
+    failures: list[str] = []
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+            @hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
+                                 database=None, suppress_health_check=list(HealthCheck),
+                                 phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate])
+            def check(case) -> None:
+                case.call_and_validate(base_url=live_api, session=session, checks=CHECKS, timeout=10)
+
+            try:
+                check()
+            except Exception as exc:  # collect every operation's failure, then report them together
+                failures.append(f"{operation.label} ({mode.value}): {exc}")
+    assert not failures, "\n\n".join(failures)
