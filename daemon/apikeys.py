@@ -15,7 +15,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import click
@@ -24,7 +24,7 @@ KEY_PREFIX = "bsk"
 SCOPES = ("jobs:read", "jobs:write", "admin")
 
 # last_used_at is written at most this often per key, so busy keys do not turn every request into a write
-_TOUCH_INTERVAL = "1 minute"
+TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -120,11 +120,8 @@ async def verify_key(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> ApiKe
     row = await conn.fetchrow(f"select {_COLUMNS}, hash from api_keys where prefix = $1", prefix)
     if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["hash"], hash_key(key)):
         return None
-    await conn.execute(
-        f"update api_keys set last_used_at = now() where id = $1 "
-        f"and (last_used_at is null or last_used_at < now() - interval '{_TOUCH_INTERVAL}')",
-        row["id"],
-    )
+    if row["last_used_at"] is None or datetime.now(timezone.utc) - row["last_used_at"] > TOUCH_INTERVAL:
+        await conn.execute("update api_keys set last_used_at = now() where id = $1", row["id"])
     return _stored(row)
 
 

@@ -175,7 +175,7 @@ def _is_public(request: web.Request) -> bool:
 
 
 def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """The aiohttp middleware: sets request["principal"] (and request["auth_subject"]) or answers 401/429.
+    """The aiohttp middleware: sets request["principal"] or answers 401/429.
     Place it inside the error and CORS middlewares, so its answers get CORS headers."""
     required = auth_required(settings)
     secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
@@ -213,7 +213,6 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Callable[[web.Req
                 return _detail(429, f"rate limit of {settings.api_rate_limit_per_minute} requests a minute "
                                     "reached; retry later", {"Retry-After": str(max(1, math.ceil(wait)))})
         request["principal"] = principal
-        request["auth_subject"] = principal.subject
         return await handler(request)
 
     return authenticate

@@ -33,7 +33,7 @@ def _url(settings: Settings, *, service: bool = False) -> str:
 def _run(coro):
     try:
         return asyncio.run(coro)
-    except database.DatabaseUnavailable as exc:
+    except (database.DatabaseUnavailable, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -40,7 +40,14 @@ class Migration:
 
 
 def discover(folder: Path) -> list[Migration]:
-    """The migration files in folder, in version order; a misnamed .sql file is an error, not skipped."""
+    """The migration files in folder, in version order; a misnamed .sql file is an error, not skipped, and so
+    is a missing or empty folder (a non-editable install without BENCHSIGHT_MIGRATIONS_DIR must not report
+    "up to date" on an empty database)."""
+    if not folder.is_dir() or not any(folder.glob("*.sql")):
+        raise ValueError(
+            f"no migrations in {folder}: install the project editable (pip install -e .) or set "
+            "BENCHSIGHT_MIGRATIONS_DIR to the project's supabase/migrations folder"
+        )
     found = []
     for path in sorted(folder.glob("*.sql")):
         match = MIGRATION_NAME.match(path.name)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -79,11 +81,9 @@ class RealtimeFeed:
     async def _session(self, wake: Wake) -> tuple[str, bool]:
         """Connect, subscribe and watch one client until it is dead; return why, and whether it subscribed."""
         self.stats["sessions"] += 1
-        events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=1000)
+        events: asyncio.Queue[tuple[str, tuple]] = asyncio.Queue(maxsize=1000)
         client = AsyncRealtimeClient(self.realtime_url, self._key, **self.client_options)
-        loop = asyncio.get_running_loop()
-        settle: asyncio.TimerHandle | None = None
-        subscribed_once = False
+        watch = _Watch(since=asyncio.get_running_loop().time())
         self._set_state("connecting", url=self.realtime_url, session=self.stats["sessions"])
         try:
             await client.connect()
@@ -91,62 +91,67 @@ class RealtimeFeed:
             channel.on_postgres_changes("INSERT", _enqueue(events, "change"), table=self.table, schema=self.schema)
             channel.on_system(_enqueue(events, "system"))
             await channel.subscribe(_enqueue(events, "state"))
-            unsubscribed_since: float | None = loop.time()
-            next_ping = loop.time() + self.check_seconds
+            next_ping = asyncio.get_running_loop().time() + self.check_seconds
             while True:
                 try:
                     kind, args = await asyncio.wait_for(events.get(), timeout=self.check_seconds)
+                    if (reason := self._on_event(kind, args, watch, wake)) is not None:
+                        return reason, watch.subscribed
                 except TimeoutError:
-                    kind, args = "check", ()
-                if kind == "change":
-                    self.stats["changes"] += 1
-                    self._wake(wake)
-                elif kind == "state":
-                    status, error = args
-                    if status == RealtimeSubscribeStates.SUBSCRIBED:
-                        unsubscribed_since = None
-                        self.stats["subscribed"] += 1
-                        self._set_state("subscribed", rebuilt=self.stats["sessions"] > 1 and not subscribed_once)
-                        subscribed_once = True
-                        self._wake(wake)  # catch up on what happened while we were not subscribed
-                        if settle:
-                            settle.cancel()
-                        settle = loop.call_later(self.settle_seconds, self._wake, wake)
-                    else:
-                        unsubscribed_since = unsubscribed_since or loop.time()
-                        self.stats["errors"] += 1
-                        self._set_state("error", status=str(status.value), error=self._redact(error))
-                        if status == RealtimeSubscribeStates.CLOSED:
-                            return "channel closed by the server", subscribed_once
-                elif kind == "system":
-                    (payload,) = args
-                    if getattr(payload, "extension", None) == "postgres_changes":
-                        self.stats["streaming"] += 1
-                        self._set_state("streaming", message=str(getattr(payload, "message", "")))
-                        self._wake(wake)  # the server streams from now on: catch up on the 1-3 s before
-                if (reason := self._dead(client, unsubscribed_since, loop.time())) is not None:
-                    return reason, subscribed_once
-                if loop.time() >= next_ping:
-                    next_ping = loop.time() + self.check_seconds
+                    pass
+                if (reason := self._dead(client, watch)) is not None:
+                    return reason, watch.subscribed
+                if asyncio.get_running_loop().time() >= next_ping:
+                    next_ping = asyncio.get_running_loop().time() + self.check_seconds
                     if (reason := await self._ping(client)) is not None:
-                        return reason, subscribed_once
+                        return reason, watch.subscribed
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # connect gave up, or the client failed in a way we did not foresee
             self.stats["errors"] += 1
             self._set_state("error", error=self._redact(f"{type(exc).__name__}: {exc}"))
-            return f"client failed: {type(exc).__name__}", subscribed_once
+            return f"client failed: {type(exc).__name__}", watch.subscribed
         finally:
-            if settle:
-                settle.cancel()
+            if watch.settle:
+                watch.settle.cancel()
             await _close(client)
 
-    def _dead(self, client: AsyncRealtimeClient, unsubscribed_since: float | None, now: float) -> str | None:
+    def _on_event(self, kind: str, args: tuple, watch: _Watch, wake: Wake) -> str | None:
+        """Act on one callback from the client; return a reason when the session is over."""
+        loop = asyncio.get_running_loop()
+        if kind == "change":
+            self.stats["changes"] += 1
+            self._wake(wake)
+        elif kind == "state" and args[0] == RealtimeSubscribeStates.SUBSCRIBED:
+            watch.since = None
+            self.stats["subscribed"] += 1
+            self._set_state("subscribed", session=self.stats["sessions"])
+            if self.stats["sessions"] > 1 and not watch.subscribed:
+                log.info("feed.realtime.rebuilt", session=self.stats["sessions"], rebuilds=self.stats["rebuilds"])
+            watch.subscribed = True
+            self._wake(wake)  # catch up on what happened while we were not subscribed
+            if watch.settle:
+                watch.settle.cancel()
+            watch.settle = loop.call_later(self.settle_seconds, self._wake, wake)
+        elif kind == "state":
+            status, error = args
+            watch.since = watch.since or loop.time()
+            self.stats["errors"] += 1
+            self._set_state("error", status=str(status.value), error=self._redact(error))
+            if status == RealtimeSubscribeStates.CLOSED:
+                return "channel closed by the server"  # the client forgets a closed channel: never rejoined
+        elif kind == "system" and getattr(args[0], "extension", None) == "postgres_changes":
+            self.stats["streaming"] += 1
+            self._set_state("streaming", message=str(getattr(args[0], "message", "")))
+            self._wake(wake)  # the server streams from now on: catch up on the 1-3 s before
+        return None
+
+    def _dead(self, client: AsyncRealtimeClient, watch: _Watch) -> str | None:
         """Why this client will never deliver again, or None while it may."""
         listener = client._listen_task  # the client exposes no public liveness; this task is its receive loop
         if listener is not None and listener.done():
             return "client stopped listening" if client.is_connected else "client gave up reconnecting"
-        if unsubscribed_since is not None and now - unsubscribed_since > self.resubscribe_seconds:
+        if watch.since is not None and asyncio.get_running_loop().time() - watch.since > self.resubscribe_seconds:
             return f"no SUBSCRIBED for {self.resubscribe_seconds:g}s"
         return None
 
@@ -188,7 +193,16 @@ class RealtimeFeed:
         return text.replace(self._key, "***") if self._key else text
 
 
-def _enqueue(events: asyncio.Queue, kind: str):
+@dataclass
+class _Watch:
+    """What one session remembers between client callbacks."""
+
+    since: float | None  # when the channel was last seen not subscribed; None while subscribed
+    subscribed: bool = False  # reached SUBSCRIBED at least once
+    settle: asyncio.TimerHandle | None = None  # the delayed catch-up wake after SUBSCRIBED
+
+
+def _enqueue(events: asyncio.Queue, kind: str) -> Callable[..., None]:
     """A client callback that cannot raise: an exception would end the client's listen task for good."""
 
     def callback(*args: Any) -> None:

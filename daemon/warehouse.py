@@ -94,23 +94,25 @@ async def load_tables(
         await conn.execute(f"create schema if not exists {identifier(schema)}")
         for i, tf in enumerate(files):
             name = tf.spec.name
-            new = name + NEW_SUFFIX
-            await conn.execute(f"drop table if exists {qualified(schema, new)}")
-            await conn.execute(_without_primary_key(tf.spec, schema, new))
+            new = qualified(schema, name + NEW_SUFFIX)
+            await conn.execute(f"drop table if exists {new};\n{_without_primary_key(tf.spec, schema, name + NEW_SUFFIX)}")
             status = await conn.copy_to_table(
-                new, source=tf.path, columns=tf.columns, schema_name=schema, format="csv", header=True,
+                name + NEW_SUFFIX, source=tf.path, columns=tf.columns, schema_name=schema, format="csv", header=True,
             )
             rows[name] = int(status.split()[-1])
             await conn.execute(
-                f"alter table {qualified(schema, new)} add constraint {identifier(name + '_pkey_new')} "
+                f"alter table {new} add constraint {identifier(name + '_pkey_new')} "
                 f"primary key ({', '.join(identifier(c) for c in tf.spec.primary_key)})"
             )
             log.info("warehouse.table_loaded", table=name, rows=rows[name])
             if progress is not None:
                 await progress((i + 1) / (len(files) + 1), f"loaded {name} ({rows[name]} rows)")
-        await conn.execute(f"set local lock_timeout = '{_interval(lock_timeout)}'")
-        for tf in files:
-            await _swap(conn, schema, tf.spec.name, cascade=views_sql is not None)
+        names = [tf.spec.name for tf in files]
+        existing = set(await conn.fetchval(
+            "select coalesce(array_agg(c.relname::text), '{}') from pg_class c join pg_namespace n "
+            "on n.oid = c.relnamespace where n.nspname = $1 and c.relname = any($2::text[]) and c.relkind = 'r'",
+            schema, names))
+        await conn.execute(_swap_script(schema, names, existing, lock_timeout, cascade=views_sql is not None))
         if views_sql:
             await conn.execute(views_sql)
         await conn.execute(
@@ -131,28 +133,20 @@ def _without_primary_key(spec: TableSpec, schema: str, name: str) -> str:
     return "\n".join(lines)
 
 
-async def _swap(conn: asyncpg.Connection, schema: str, name: str, *, cascade: bool = False) -> None:
-    old, new = qualified(schema, name), qualified(schema, name + NEW_SUFFIX)
-    exists = await conn.fetchval("select to_regclass($1) is not null", f"{identifier(schema)}.{identifier(name)}")
-    if exists:
-        await conn.execute(f"lock table {old} in access exclusive mode")
-        await conn.execute(f"drop table {old}{' cascade' if cascade else ''}")
-    await conn.execute(f"alter table {new} rename to {identifier(name)}")
-    await conn.execute(
-        f"alter table {old} rename constraint {identifier(name + '_pkey_new')} to {identifier(name + '_pkey')}"
-    )
-
-
-async def create_missing_tables(conn: asyncpg.Connection, specs: Sequence[TableSpec], schema: str = "public") -> list[str]:
-    """Create the catalog tables that do not exist yet (empty, with primary keys); returns their names."""
-    created = []
-    async with conn.transaction():
-        await conn.execute(f"create schema if not exists {identifier(schema)}")
-        for spec in specs:
-            if not await conn.fetchval("select to_regclass($1) is not null", qualified(schema, spec.name)):
-                await conn.execute(create_table(spec, schema=schema))
-                created.append(spec.name)
-    return created
+def _swap_script(schema: str, names: Sequence[str], existing: set[str], lock_timeout: str, *,
+                 cascade: bool) -> str:
+    """One round trip: lock the old tables (all at once), drop them, rename the new ones into place."""
+    statements = [f"set local lock_timeout = '{_interval(lock_timeout)}'"]
+    old = [qualified(schema, n) for n in names if n in existing]
+    if old:
+        statements.append(f"lock table {', '.join(old)} in access exclusive mode")
+        statements.append(f"drop table {', '.join(old)}{' cascade' if cascade else ''}")
+    for name in names:
+        new = qualified(schema, name + NEW_SUFFIX)
+        statements.append(f"alter table {new} rename to {identifier(name)}")
+        statements.append(f"alter table {qualified(schema, name)} rename constraint {identifier(name + '_pkey_new')} "
+                          f"to {identifier(name + '_pkey')}")
+    return ";\n".join(statements) + ";"
 
 
 def _interval(value: str) -> str:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
@@ -40,6 +41,9 @@ from watchdog.observers import Observer
 from daemon import queries
 from daemon.config import Settings
 from daemon.registry import PermanentJobError
+
+if TYPE_CHECKING:
+    from handlers.staging_tracking import StoredTrackerFile
 
 log = structlog.get_logger()
 
@@ -241,6 +245,7 @@ class WatchFolder:
                 "staging_tracking", _staging_params(stored.relative, sha256, stored.game_id), staging_key)
         etl_key = f"etl:game:{stored.game_id}:{sha256}"
         if _wanted(await self.pool.fetchrow(_LATEST_BY_KEY, etl_key), written_at):
+            # priority -1: a daemon with room for both starts the staging job first
             jobs["etl"] = await self._enqueue("etl", _etl_params(stored.game_id), etl_key, priority=-1)
         self._done[path] = signature
         if "staging_tracking" in jobs:
@@ -255,7 +260,7 @@ class WatchFolder:
             log.info("watch.duplicate", file=name, game_id=stored.game_id, sha256=sha256[:12],
                      hint="this content was already taken; change the file to run it again")
 
-    def _store(self, name: str, content: bytes):
+    def _store(self, name: str, content: bytes) -> StoredTrackerFile:
         """store_tracker_file, with the refusals that mean 'this file cannot be a job' as Unreadable."""
         if not name.lower().endswith(TRACKER_SUFFIXES):
             raise Unreadable(f"{name}: not a tracker file; drop a tracker workbook (.xlsx) or JSON export (.json)")

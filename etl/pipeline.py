@@ -33,7 +33,7 @@ from etl.readers.league_workbook import League, read_league_workbook
 from etl.readers.sheets import InputError
 from etl.readers.tracker_json import read_json_document, read_tracker_json
 from etl.readers.tracker_workbook import is_tracker_workbook, read_tracker_workbook
-from etl.writer import discard, staging_dir, swap_in, write_manifest, write_table
+from etl.writer import discard, staging_dir, swap_in, table_csv, write_manifest, write_table
 
 log = structlog.get_logger()
 
@@ -123,8 +123,10 @@ def run(
     # ---- league workbook
     report(0.02, f"reading {blb.name}")
     try:
-        league = _read_league(blb, cache, new_index)
-    except InputError as exc:
+        lb = _league_build(blb, cache, new_index)
+    except Exception as exc:  # an unusable league workbook fails the run; nothing is written
+        if not isinstance(exc, InputError):
+            exc = InputError(f"league workbook {blb.name}: {type(exc).__name__}: {exc}")
         log.error("etl.league_failed", file=str(blb), error=str(exc))
         return RunReport(status="failed", out=str(out), error=str(exc),
                          duration_seconds=round(time.perf_counter() - started, 3))
@@ -136,7 +138,7 @@ def run(
     by_game: dict[int, list[TrackedGame]] = {}
     failed: dict[int, str] = {}
     issues = Issues()
-    issues.extend(league.issues)
+    issues.extend(lb.issues)
     results: dict[int, tuple[TrackedGame | None, str | None]] = {}
     misses: list[tuple[int, _Input, str]] = []
     for i, item in enumerate(inputs):
@@ -167,14 +169,17 @@ def run(
         item = inputs[i]
         cache.put(next(d for j, _, d in misses if j == i), value, error)
         results[i] = (value, error)
-        gid = value.game_id if value is not None else item.game_id
-        report(0.1 + 0.55 * (n + 1) / max(len(misses), 1), f"game {gid if gid is not None else item.path.name}")
-    for i in sorted(results):
+        report(0.1 + 0.5 * (n + 1) / max(len(misses), 1), f"read {item.path.name}")
+    reported: set[int] = set()
+    for n, i in enumerate(sorted(results)):
         item, (tg, error) = inputs[i], results[i]
         if tg is not None:
             gid = tg.game_id
             if gid in excluded:
                 continue
+            if gid not in reported:
+                reported.add(gid)
+                report(0.6 + 0.1 * n / max(len(results), 1), f"game {gid}")
             by_game.setdefault(gid, []).append(tg)
             outcomes.setdefault(gid, GameOutcome("ok")).source.append(item.path.name)
         else:
@@ -200,8 +205,8 @@ def run(
         if gid in by_game:  # another file of the same game was readable
             failed.pop(gid)
             outcomes[gid].status = "ok"
-    report(0.7, "building tables")
-    tables, completeness = build_tables(league, primaries, alternates, failed, issues)
+    report(0.72, "building tables")
+    conformed, completeness = build_tables(lb, primaries, alternates, failed, issues)
     step("build")
     status_by_game = completeness.set_index("game_id")["status"].to_dict()
     for gid, oc in outcomes.items():
@@ -216,9 +221,12 @@ def run(
     report(0.85, "writing tables")
     tmp = staging_dir(out)
     try:
-        conformed = {name: catalog.conform(df, catalog.TABLES[name]) for name, df in tables.items()}
+        for name, data in lb.csv.items():
+            (tmp / f"{name}.csv").write_bytes(data)
         for name, df in conformed.items():
             write_table(tmp, catalog.TABLES[name], df)
+        conformed = {**lb.tables, **conformed}
+        conformed = {name: conformed[name] for name in catalog.TABLES}
         step("write")
         run_status: Literal["ok", "partial", "failed"] = "partial" if failed else "ok"
         manifest = _manifest(conformed, outcomes, new_index, timings, run_status, started)
@@ -272,17 +280,19 @@ def discover(tracking: Sequence[Path], blb: Path) -> list[_Input]:
     return found
 
 
-def _read_league(blb: Path, cache: ReadCache, new_index: dict) -> League:
+def _league_build(blb: Path, cache: ReadCache, new_index: dict) -> LeagueBuild:
+    """The league workbook's build, from the cache when the workbook's hash is known."""
     if not blb.exists():
         raise InputError(f"league workbook {blb} does not exist")
     digest = file_hash(blb)
     new_index[str(blb.resolve())] = {"sha256": digest, "role": "league"}
-    hit = cache.get(digest)
-    if hit is not None and isinstance(hit.value, League):
+    key = f"{digest}.league"
+    hit = cache.get(key)
+    if hit is not None and isinstance(hit.value, LeagueBuild):
         return hit.value
-    league = read_league_workbook(blb)
-    cache.put(digest, league)
-    return league
+    lb = build_league(read_league_workbook(blb))
+    cache.put(key, lb)
+    return lb
 
 
 def read_tracker_file(path: Path) -> tuple[TrackedGame | None, str | None]:
@@ -357,11 +367,46 @@ def build_tracked(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.Da
     return TrackedBuild(r, shifts, onice, shots, goals, faceoffs, entries, exits, ps, r.swapped)
 
 
-def build_tables(league: League, primaries: list[TrackedGame], alternates: list[TrackedGame],
-                 failed: dict[int, str], issues: Issues) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Every catalog table from the league workbook and the chosen tracked games (pure)."""
+@dataclass
+class LeagueBuild:
+    """What depends on the league workbook alone: cached by its hash, so a tracking-only change skips it."""
+
+    games: pd.DataFrame
+    roster: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # conformed
+    csv: dict[str, bytes]
+    issues: Issues
+
+
+def build_league(league: League) -> LeagueBuild:
+    issues = Issues()
+    issues.extend(league.issues)
     games = games_frame(league, issues)
     roster = roster_venues(league.roster, games)
+    raw = {
+        "dim_league": dims.dim_league(league, issues),
+        "dim_season": dims.dim_season(league, issues),
+        "dim_team": dims.dim_team(league, issues),
+        "dim_player": dims.dim_player(league, issues),
+        "dim_schedule": dims.dim_schedule(league, issues),
+        "dim_event_type": dims.dim_event_type(league, issues),
+        "dim_event_detail": dims.dim_event_detail(league, issues),
+        "dim_event_detail_2": dims.dim_event_detail_2(league, issues),
+        "dim_play_detail": dims.dim_play_detail(league, issues),
+        "dim_play_detail_2": dims.dim_play_detail_2(league, issues),
+        "dim_period": dims.dim_period(),
+        "fact_gameroster": dims.fact_gameroster(league),
+    }
+    tables = {name: catalog.conform(enforce_keys(df, catalog.TABLES[name], issues), catalog.TABLES[name])
+              for name, df in raw.items()}
+    csv = {name: table_csv(catalog.TABLES[name], df) for name, df in tables.items()}
+    return LeagueBuild(games, roster, tables, csv, issues)
+
+
+def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list[TrackedGame],
+                 failed: dict[int, str], issues: Issues) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The tracking-dependent catalog tables (conformed) from the league build and the chosen files (pure)."""
+    games, roster = lb.games, lb.roster
     tb = build_tracked(primaries, games, roster, issues)
     r = tb.resolved
     completeness = qa.game_completeness(games, r, tb.shifts, tb.goals, failed)
@@ -390,19 +435,7 @@ def build_tables(league: League, primaries: list[TrackedGame], alternates: list[
 
     observed = list(tb.shifts["strength"].dropna().unique()) + list(r.events["strength"].dropna().unique())
     tables: dict[str, pd.DataFrame] = {
-        "dim_league": dims.dim_league(league, issues),
-        "dim_season": dims.dim_season(league, issues),
-        "dim_team": dims.dim_team(league, issues),
-        "dim_player": dims.dim_player(league, issues),
-        "dim_schedule": dims.dim_schedule(league, issues),
-        "dim_event_type": dims.dim_event_type(league, issues),
-        "dim_event_detail": dims.dim_event_detail(league, issues),
-        "dim_event_detail_2": dims.dim_event_detail_2(league, issues),
-        "dim_play_detail": dims.dim_play_detail(league, issues),
-        "dim_play_detail_2": dims.dim_play_detail_2(league, issues),
-        "dim_period": dims.dim_period(),
         "dim_strength": dims.dim_strength(observed),
-        "fact_gameroster": dims.fact_gameroster(league),
         "fact_events": ev_builders.fact_events(r),
         "fact_event_players": ev_builders.fact_event_players(r),
         "fact_shifts": tb.shifts,
@@ -425,10 +458,10 @@ def build_tables(league: League, primaries: list[TrackedGame], alternates: list[
     issue_frame = issues.frame()
     issue_frame.insert(0, "issue_id", range(1, len(issue_frame) + 1))
     tables["qa_data_issues"] = issue_frame
-    missing = set(catalog.TABLES) - set(tables)
+    missing = set(catalog.TABLES) - set(tables) - set(lb.tables)
     if missing:
         raise RuntimeError(f"no builder for catalog tables {sorted(missing)}")
-    return tables, completeness
+    return {name: catalog.conform(df, catalog.TABLES[name]) for name, df in tables.items()}, completeness
 
 
 def enforce_keys(df: pd.DataFrame, spec: catalog.TableSpec, issues: Issues) -> pd.DataFrame:

@@ -571,7 +571,7 @@ class _Simulator:
                     stop_kind = "period"
                 shift = self._shift(period, clock, end, start_type, stoppage, lines, line_idx, penalty_until,
                                     stop_kind, stop_venue)
-                self._play(shift, start_type, stop_kind, stop_venue, roster)
+                self._play(shift, start_type, stop_kind, stop_venue)
                 if stop_kind == "goal":
                     if stop_venue == "home":
                         shift.home_plus = 1
@@ -698,7 +698,7 @@ class _Simulator:
     def _success(self, ok: bool) -> bool | None:
         return None if self.rng.random() < SUCCESS_BLANK_SHARE else ok
 
-    def _play(self, shift: Shift, start_type: str, stop_kind: str, stop_venue: str, roster) -> None:
+    def _play(self, shift: Shift, start_type: str, stop_kind: str, stop_venue: str) -> None:
         rng, period = self.rng, shift.period
         strength = _strength(shift)
         t = shift.start
@@ -728,7 +728,7 @@ class _Simulator:
             self._free_event(shift, t, strength)
         shift.zone_end = self.puck_zone
         if stop_kind:
-            self._stoppage(shift, stop_kind, stop_venue, strength, roster)
+            self._stoppage(shift, stop_kind, stop_venue, strength)
 
     def _free_event(self, shift: Shift, t: int, strength: str) -> None:
         rng, period, venue = self.rng, shift.period, self.possession
@@ -822,7 +822,7 @@ class _Simulator:
                     players=self._players(shift, "Rebound", recovering), linked=self.chain)
         self.possession = recovering
 
-    def _stoppage(self, shift: Shift, kind: str, venue: str, strength: str, roster) -> None:
+    def _stoppage(self, shift: Shift, kind: str, venue: str, strength: str) -> None:
         rng, period, t = self.rng, shift.period, shift.end
         if kind == "goal":
             self.possession = venue
@@ -1673,6 +1673,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.stats:
         print(json.dumps(calibration_stats(args.games, args.seed), indent=1))
         return 0
+    if args.out is None:
+        parser.error("OUT is required (the folder to write blb/ and tracking/ into)")
     started = time.perf_counter()
     synth = generate(args.out, games=args.games, seed=args.seed, formats=tuple(args.formats.split(",")),
                      partial_fraction=args.partial_fraction, both_formats_fraction=args.both_formats_fraction,

@@ -25,14 +25,19 @@ def staging_dir(out: Path) -> Path:
     return tmp
 
 
-def write_table(folder: Path, spec: TableSpec, df: pd.DataFrame) -> None:
+def table_csv(spec: TableSpec, df: pd.DataFrame) -> bytes:
+    """A conformed table as CSV bytes: header row, empty field for null, ISO dates."""
     out = df.copy()
     for col in spec.columns:
         if col.type == "date":
             out[col.name] = out[col.name].dt.strftime("%Y-%m-%d")
         elif col.type == "timestamp":
             out[col.name] = out[col.name].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    out.to_csv(folder / f"{spec.name}.csv", index=False, na_rep="", lineterminator="\n")
+    return out.to_csv(index=False, na_rep="", lineterminator="\n").encode()
+
+
+def write_table(folder: Path, spec: TableSpec, df: pd.DataFrame) -> None:
+    (folder / f"{spec.name}.csv").write_bytes(table_csv(spec, df))
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

@@ -31,12 +31,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 PATH = "/realtime/v1/websocket"
 NOTIFY_CHANNEL = "job_requests"
-POISON_KINDS = ("invalid", "record", "oversize")
+POISON_KINDS = ("invalid", "record", "choke", "oversize")
 
 
 @dataclass
@@ -63,10 +62,12 @@ def binding_id(binding: dict[str, Any]) -> int:
 class RealtimeStandin:
     """Use as `async with RealtimeStandin(db_url) as standin:`; `standin.url` is the SUPABASE_URL to give."""
 
-    def __init__(self, db_url: str, *, apikey: str | None = None, subscribe_delay: float = 0.0) -> None:
+    def __init__(self, db_url: str, *, apikey: str | None = None, subscribe_delay: float = 0.0,
+                 announce_streaming: bool = True) -> None:
         self.db_url = db_url
         self.apikey = apikey
         self.subscribe_delay = subscribe_delay
+        self.announce_streaming = announce_streaming  # False: no "Subscribed to PostgreSQL" (older servers)
         self.ignore_joins = False
         self.clients: list[Client] = []
         self.stats: Counter[str] = Counter()  # connections, joins, changes_sent, rejected, ...
@@ -158,8 +159,9 @@ class RealtimeStandin:
 
     def poison_next(self, kind: str = "invalid") -> None:
         """Send the next change as a bad frame: 'invalid' fails the client's validation (dropped with an error
-        log), 'record' is valid but carries a record no callback expects, 'oversize' exceeds the 1 MiB frame
-        limit (the client closes the connection)."""
+        log), 'record' is valid but carries a record no callback expects, 'choke' is a presence_state frame the
+        client validates and then crashes on (its listen task dies silently: a presence meta without phx_ref),
+        'oversize' exceeds the 1 MiB frame limit (the client closes the connection)."""
         if kind not in POISON_KINDS:
             raise ValueError(f"poison kind {kind!r}: use one of {POISON_KINDS}")
         self._poison.append(kind)
@@ -177,7 +179,7 @@ class RealtimeStandin:
         if query.get("vsn") != ["1.0.0"] or not query.get("apikey"):
             return connection.respond(400, "apikey and vsn=1.0.0 are required\n")
         if self.apikey is not None and query["apikey"] != [self.apikey]:
-            return Response(401, "Unauthorized", Headers(), b"invalid apikey\n")
+            return connection.respond(401, "invalid apikey\n")
         return None
 
     async def _serve(self, ws: ServerConnection) -> None:
@@ -227,6 +229,8 @@ class RealtimeStandin:
         sub.streaming = True
         async with self.streaming:
             self.streaming.notify_all()
+        if not self.announce_streaming:
+            return
         await self._send(client, {
             "topic": sub.topic, "event": "system", "ref": None,
             "payload": {"channel": sub.topic.removeprefix("realtime:"), "extension": "postgres_changes",
@@ -291,6 +295,8 @@ def _poisoned(frame: dict[str, Any], kind: str) -> dict[str, Any] | str:
         return {**frame, "payload": {"ids": ["x"], "data": {k: v for k, v in data.items() if k != "columns"}}}
     if kind == "record":  # valid frame, but the record is not a job row at all
         return {**frame, "payload": {**frame["payload"], "data": {**data, "record": {"id": [None, {"x": 1}]}}}}
+    if kind == "choke":  # passes validation (phx_ref is optional there), then KeyError in the client's handler
+        return {"topic": frame["topic"], "event": "presence_state", "ref": None, "payload": {"poison": {"metas": [{}]}}}
     # oversize: a row past the client's 1 MiB frame limit
     return {**frame, "payload": {**frame["payload"], "data": {**data, "record": {**data["record"],
                                                                                   "params": {"pad": "x" * 2**20}}}}}

@@ -252,8 +252,12 @@ async def test_auth_off_makes_every_caller_a_local_admin(pool, auth_settings):
     ({"BENCHSIGHT_API_AUTH": "required"}, True),
     ({"BENCHSIGHT_API_AUTH": "off", "DATABASE_URL": "postgresql://db.example/x"}, False),
 ])
-def test_auto_auth_is_off_only_for_the_embedded_database_on_loopback(env, required):
-    assert auth.auth_required(Settings(**env)) is required
+def test_auto_auth_is_off_only_for_the_embedded_database_on_loopback(env, required, monkeypatch):
+    for name in ("DATABASE_URL", "SUPABASE_URL", "BENCHSIGHT_API_HOST", "BENCHSIGHT_API_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert auth.auth_required(Settings()) is required
 
 
 def test_route_without_the_middleware_fails_closed():

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import hypothesis
+import hypothesis.errors
 import pytest
 import requests
 import schemathesis
@@ -23,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.checks import not_a_server_error
 
-from daemon import database
+from daemon import apikeys, database
 from daemon.http import create_app
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -34,9 +35,11 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def live_api(settings, db_url) -> Iterator[str]:
-    """The API on a real socket (port 0) in a thread with its own event loop: schemathesis' client is sync."""
-    settings = settings.model_copy(update={"api_auth": "off", "upload_limit_bytes": 200_000})
+def live_api(settings, db_url) -> Iterator[tuple[str, dict]]:
+    """The API on a real socket (port 0) in a thread with its own event loop (schemathesis' client is sync),
+    with credentials required, and an admin API key's header."""
+    settings = settings.model_copy(update={"api_auth": "required", "api_rate_limit_per_minute": 0,
+                                           "upload_limit_bytes": 200_000})
     loop = asyncio.new_event_loop()
     started = threading.Event()
     state: dict = {}
@@ -45,6 +48,7 @@ def live_api(settings, db_url) -> Iterator[str]:
         from aiohttp import web
 
         pool = await database.create_pool(db_url, 4)
+        state["key"] = (await apikeys.create_key(pool, ["admin"], "schemathesis")).key
         runner = web.AppRunner(create_app(pool, settings, db_url), access_log=None, shutdown_timeout=1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -66,7 +70,7 @@ def live_api(settings, db_url) -> Iterator[str]:
         await state["pool"].close()
 
     try:
-        yield f"http://127.0.0.1:{state['port']}"
+        yield f"http://127.0.0.1:{state['port']}", {"Authorization": f"Bearer {state['key']}"}
     finally:
         asyncio.run_coroutine_threadsafe(stop(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
@@ -74,7 +78,8 @@ def live_api(settings, db_url) -> Iterator[str]:
 
 
 def test_api_answers_every_generated_request_within_its_openapi_document(live_api):
-    schema = schemathesis.openapi.from_url(f"{live_api}/api/openapi.json")
+    base_url, auth = live_api
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
     operations = [op.ok() for op in schema.get_all_operations()]
     # the streams never end by design; their answers are covered by tests/test_api_sse.py
     operations = [op for op in operations if not op.path.endswith("/stream")]
@@ -88,10 +93,12 @@ def test_api_answers_every_generated_request_within_its_openapi_document(live_ap
                                  database=None, suppress_health_check=list(HealthCheck),
                                  phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate])
             def check(case) -> None:
-                case.call_and_validate(base_url=live_api, session=session, checks=CHECKS, timeout=10)
+                case.call_and_validate(base_url=base_url, session=session, headers=dict(auth), checks=CHECKS, timeout=10)
 
             try:
                 check()
+            except hypothesis.errors.Unsatisfiable:  # negative mode of an operation without any input
+                assert mode is GenerationMode.NEGATIVE
             except Exception as exc:  # collect every operation's failure, then report them together
                 failures.append(f"{operation.label} ({mode.value}): {exc}")
     assert not failures, "\n\n".join(failures)

@@ -4,13 +4,16 @@ and the warehouse writers running one at a time across daemons."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from daemon import queries
+from daemon.config import PROJECT_ROOT
 from daemon_harness import running_daemon, wait_for_status
 from etl import synth
 from handlers.staging_tracking import store_tracker_file
@@ -133,3 +136,30 @@ async def test_two_etl_jobs_on_two_daemons_never_overlap(settings, pool, raw_dat
     assert [r["status"] for r in rows] == ["completed", "completed"]
     assert most_active == 1
     assert rows[1]["started_at"] >= rows[0]["finished_at"]
+
+
+SAMPLE = Path(os.environ.get("BENCHSIGHT_SAMPLE_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+
+
+@pytest.mark.slow
+@pytest.mark.sample_data
+async def test_real_league_data_loads_and_validates_with_partial_games_as_warnings(settings, pool):
+    if not (SAMPLE / "blb" / "BLB_Tables.xlsx").exists():
+        pytest.skip(f"real league data not found at {SAMPLE} (set BENCHSIGHT_SAMPLE_DATA)")
+    settings.raw_dir.mkdir(parents=True)
+    shutil.copy(SAMPLE / "blb" / "BLB_Tables.xlsx", settings.raw_dir / "BLB_Tables.xlsx")
+    shutil.copytree(SAMPLE / "tracking", settings.raw_dir / "tracking")
+    async with running_daemon(settings):
+        job = await queries.enqueue_job(pool, "etl", {"options": {"upload_to_supabase": True}})
+        row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=240)
+        assert row["status"] == "completed", row["error"]
+        check = await queries.enqueue_job(pool, "validate", {"target": "database"})
+        report = await wait_for_status(pool, check["id"], {"completed", "failed"}, timeout=120)
+    assert report["status"] == "completed", report["error"]
+    assert await _table_counts(pool, row["result"]["rows"]) == row["result"]["rows"]
+    mismatched = await pool.fetch(
+        "select game_id from qa_game_completeness where status <> 'untracked' and "
+        "(tracked_home_goals, tracked_away_goals) <> (official_home_goals, official_away_goals)")
+    warned = {w["sample"][0] for w in report["result"]["warnings"]}
+    assert warned == {r["game_id"] for r in mismatched}
+    assert 18977 in warned  # the data README: 5 goals tracked of 6 official

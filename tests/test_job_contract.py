@@ -37,6 +37,13 @@ async def test_migration_runner_rejects_misnamed_file(tmp_path):
         migrations.discover(tmp_path)
 
 
+async def test_missing_migrations_folder_is_an_error_not_up_to_date(tmp_path):
+    with pytest.raises(ValueError, match="BENCHSIGHT_MIGRATIONS_DIR"):
+        migrations.discover(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="no migrations"):
+        migrations.discover(tmp_path)
+
+
 async def test_failed_migration_rolls_back_and_is_not_recorded(empty_db_url, tmp_path):
     (tmp_path / "20990101000000_ok.sql").write_text("create table ok_table (id int);")
     (tmp_path / "20990101000001_broken.sql").write_text("create table half (id int); select no_such_function();")

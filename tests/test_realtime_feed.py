@@ -11,8 +11,8 @@ from contextlib import asynccontextmanager
 import pytest
 from pydantic import SecretStr
 
-from daemon import feeds, service
-from daemon.config import Settings
+from daemon import database, feeds, migrations, service
+from daemon.config import PROJECT_ROOT, Settings
 from daemon.dispatcher import Dispatcher
 from daemon.realtime_feed import RealtimeFeed
 from daemon.registry import load_handlers
@@ -110,11 +110,16 @@ async def test_client_reconnects_by_itself_after_connection_loss(settings, pool,
         assert feed.stats["rebuilds"] == 0  # the client's own reconnect sufficed
 
 
-async def test_rows_inserted_during_outage_are_caught_up_after_reconnect(settings, pool):
-    async with RealtimeStandin(settings.database_url) as standin:
+@pytest.mark.parametrize("announce", [True, False], ids=["system_message", "no_system_message"])
+async def test_rows_inserted_during_outage_are_caught_up_after_reconnect(settings, pool, announce):
+    async with RealtimeStandin(settings.database_url, announce_streaming=announce) as standin:
         feed = RealtimeFeed(standin.url, KEY, **FAST)
         async with daemon_with(settings, feed) as dispatcher:
-            await streaming(feed, dispatcher)
+            if announce:
+                await streaming(feed, dispatcher)
+            else:
+                await wait_until(lambda: feed.stats["subscribed"] == 1, what="subscribed")
+                await quiet(dispatcher)
             standin.outage(1.0)
             job_id = await insert_job(pool)  # never streamed: nobody is connected
             row = await wait_for_status(pool, job_id, "completed", timeout=10)
@@ -142,14 +147,17 @@ async def test_feed_rebuilds_client_that_gave_up_reconnecting(settings, pool, ca
 async def test_feed_rebuilds_after_default_client_gives_up_on_long_outage(settings, pool):
     """The client's own defaults: 5 attempts 1, 2, 4, 8 s apart, then it stops for good (about 15 s)."""
     async with RealtimeStandin(settings.database_url) as standin:
-        feed = RealtimeFeed(standin.url, KEY, check_seconds=0.5, resubscribe_seconds=60, rebuild_backoff=0.5)
+        feed = RealtimeFeed(standin.url, KEY, check_seconds=0.5, resubscribe_seconds=60, settle_seconds=60,
+                            rebuild_backoff=0.5)
         async with daemon_with(settings, feed) as dispatcher:
             await streaming(feed, dispatcher)
             standin.outage(16.0)
             job_id = await insert_job(pool)
             await wait_until(lambda: feed.stats["rebuilds"] >= 1, timeout=25, what="feed rebuilt its client")
-            assert standin.stats["rejected"] >= 5
-            await wait_for_status(pool, job_id, "completed", timeout=15)
+            assert standin.stats["rejected"] == 5
+            row = await wait_for_status(pool, job_id, "completed", timeout=15)
+        assert waited(row) > 15 and standin.stats["changes_sent"] == 0
+        assert feed.stats["subscribed"] == 2
 
 
 async def test_system_error_resubscribes_and_catches_up(settings, pool):
@@ -205,8 +213,10 @@ async def test_silently_dead_connection_is_rebuilt(settings, pool):
         assert waited(row) > 0.5  # found by the unanswered ping, not by a change
 
 
-@pytest.mark.parametrize("poison", ["invalid", "record", "oversize"])
+@pytest.mark.parametrize("poison", ["invalid", "record", "choke", "oversize"])
 async def test_poisoned_frame_does_not_stop_later_wakeups(settings, pool, poison):
+    """invalid: dropped by the client; record: odd record; choke: kills the client's listen task (the feed
+    notices and rebuilds); oversize: over 1 MiB, the client drops the connection and reconnects."""
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, **FAST)
         async with daemon_with(settings, feed) as dispatcher:
@@ -214,11 +224,12 @@ async def test_poisoned_frame_does_not_stop_later_wakeups(settings, pool, poison
             standin.poison_next(poison)
             first = await insert_job(pool)
             await wait_until(lambda: standin.stats[f"poisoned_{poison}"] == 1, what="poisoned frame sent")
-            await streaming(feed, dispatcher, times=2 if poison == "oversize" else 1)
+            await streaming(feed, dispatcher, times=2 if poison in ("choke", "oversize") else 1)
             second = await insert_job(pool)
             await wait_for_status(pool, second, "completed", timeout=10)
             await wait_for_status(pool, first, "completed", timeout=5)
         assert feed.stats["changes"] >= 1
+        assert feed.stats["rebuilds"] == (1 if poison == "choke" else 0)
 
 
 async def test_wrong_key_is_reported_without_logging_the_key(settings, capfd):
@@ -239,3 +250,17 @@ async def test_auto_feeds_include_realtime_when_supabase_is_configured(settings)
     assert [f.name for f in chosen] == ["realtime", "listen", "sweep"]
     assert chosen[0].realtime_url == "https://example.supabase.co/realtime/v1"
     assert service.realtime_factory(settings) is None
+
+
+async def test_migrations_add_job_requests_to_the_supabase_realtime_publication(empty_db_url):
+    """Supabase streams only tables in supabase_realtime: without job_requests in it the feed subscribes fine
+    and never hears a thing. (On plain PostgreSQL the publication is absent; here it is made first.)"""
+    conn = await database.connect(empty_db_url)
+    try:
+        await conn.execute("create publication supabase_realtime")
+        await migrations.migrate(conn, PROJECT_ROOT / "supabase" / "migrations")
+        published = await conn.fetch("select schemaname, tablename from pg_publication_tables "
+                                     "where pubname = 'supabase_realtime'")
+    finally:
+        await conn.close()
+    assert ("public", "job_requests") in [tuple(r) for r in published]

@@ -186,6 +186,19 @@ async def test_api_keys_are_invisible_to_clients(conn):
                 await conn.fetch("select * from api_keys")
 
 
+async def test_security_migration_can_be_applied_again(conn):
+    """Roles, helpers, policies and grants are all guarded, so a hand re-run (or a Supabase db push over a
+    database migrated by benchsight) changes nothing and breaks nothing."""
+    sql = (MIGRATIONS / "20261129000500_security.sql").read_text()
+    policies_before = await conn.fetch("select tablename, policyname from pg_policies order by 1, 2")
+    async with conn.transaction():
+        await conn.execute(sql)
+    assert await conn.fetch("select tablename, policyname from pg_policies order by 1, 2") == policies_before
+    async with acting_as(conn, "authenticated", user(ALICE)):
+        assert await conn.fetchval("insert into job_requests (kind) values ('etl') returning requested_by") == ALICE
+        assert await conn.fetchval("select count(*) from job_events") == 1
+
+
 async def _migrate(url: str) -> None:
     conn = await database.connect(url)
     try:

@@ -4,6 +4,7 @@ middleware turns whatever a route raises into that shape, and never sends a stac
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
@@ -73,8 +74,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise  # the client went away; nothing to answer
         log.error("api.database_unavailable", method=request.method, path=request.path, error=repr(exc))
         return error_response(503, "database unavailable, try again shortly")
-    except Exception:
-        log.exception("api.error", method=request.method, path=request.path)
+    except Exception as exc:
+        # the traceback as text, not exc_info: a console renderer would print local variables (credentials)
+        log.error("api.error", method=request.method, path=request.path, error=repr(exc),
+                  traceback=traceback.format_exc(limit=-8))
         return error_response(500, "internal error")
 
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
 from daemon.http.errors import ApiError, from_validation_error, invalid
@@ -17,6 +18,8 @@ from daemon.http.errors import ApiError, from_validation_error, invalid
 M = TypeVar("M", bound=BaseModel)
 
 _TEXT_FIELD_LIMIT = 64 * 1024
+# what aiohttp's multipart reader raises on a broken body (bad boundary, header or encoding)
+_MALFORMED = (ValueError, AssertionError, KeyError, HttpProcessingError)
 _CHUNK = 256 * 1024
 
 
@@ -37,11 +40,15 @@ def _nul_path(value: object, loc: tuple) -> tuple | None:
     return None
 
 
-def validate(model: type[M], data: dict, where: str) -> M:
+def validate(model: type[M], data: dict, where: str, *, json_text: bytes | None = None) -> M:
+    """data as model; with json_text (the body the data was parsed from) strictly, as JSON types: a JSON body
+    says `true`, not 0, and 18969, not "18969". Query strings and form fields are text, so they convert."""
     nul = _nul_path(data, (where,))
     if nul is not None:
         raise invalid(nul, "text may not contain NUL characters", "string_nul")
     try:
+        if json_text is not None:
+            return model.model_validate_json(json_text, strict=True)
         return model.model_validate(data)
     except ValidationError as exc:
         raise from_validation_error(exc, where) from None
@@ -51,7 +58,7 @@ async def json_body(request: web.Request, model: type[M]) -> M:
     """The body as model; an empty body means all defaults. aiohttp's client_max_size answers 413."""
     raw = await request.read()
     if not raw.strip():
-        data: object = {}
+        raw, data = b"{}", {}
     else:
         try:
             data = json.loads(raw)
@@ -59,11 +66,11 @@ async def json_body(request: web.Request, model: type[M]) -> M:
             raise ApiError(400, f"malformed JSON body: {exc}") from None
     if not isinstance(data, dict):
         raise invalid(["body"], "the body must be a JSON object", "model_type")
-    return validate(model, data, "body")
+    return validate(model, data, "body", json_text=raw)
 
 
 def query(request: web.Request, model: type[M]) -> M:
-    """Query parameters as model (the first value of a repeated name; unknown names are ignored)."""
+    """Query parameters as model (the first value of a repeated name; an unknown name is a 422, as in bodies)."""
     return validate(model, {k: request.query.getone(k) for k in request.query.keys()}, "query")
 
 
@@ -96,7 +103,7 @@ async def upload(request: web.Request, limit: int, *, file_field: str = "file") 
         raise ApiError(400, f"expected a multipart/form-data body with a file field {file_field!r}")
     try:
         reader = await request.multipart()
-    except (ValueError, AssertionError, KeyError) as exc:
+    except _MALFORMED as exc:
         raise ApiError(400, f"malformed multipart body: {exc}") from None
     fields: dict[str, str] = {}
     filename: str | None = None
@@ -131,7 +138,7 @@ async def upload(request: web.Request, limit: int, *, file_field: str = "file") 
                         fields[name] = data.decode(part.get_charset("utf-8"))
                     except (UnicodeDecodeError, LookupError):
                         raise invalid(["body", name], "form field is not UTF-8 text", "string_unicode") from None
-    except (ValueError, AssertionError, KeyError) as exc:
+    except _MALFORMED as exc:
         raise ApiError(400, f"malformed multipart body: {exc}") from None
     if filename is None:
         raise invalid(["body", file_field], "a file is required", "missing")

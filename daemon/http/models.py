@@ -124,7 +124,7 @@ class StagingStatusOut(BaseModel):
 class JobsQuery(BaseModel):
     """Filters of GET /api/jobs."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     status: JobStatus | None = Field(default=None, description="Only jobs in this status.")
     kind: str | None = Field(default=None, max_length=64, description="Only jobs of this kind.")
@@ -133,14 +133,14 @@ class JobsQuery(BaseModel):
 
 
 class HistoryQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page.")
 
 
 class EventsQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     after: int = Field(default=0, ge=0, le=2**62, description="Only events with a larger id (for paging).")
     limit: int = Field(default=200, ge=1, le=1000)
@@ -148,6 +148,6 @@ class EventsQuery(BaseModel):
 
 
 class StreamQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     kind: str | None = Field(default=None, max_length=64, description="Only jobs of this kind.")

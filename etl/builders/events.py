@@ -7,6 +7,8 @@ Definitions (see docs/stats.md):
 - assist: a player row whose play detail holds 'AssistPrimary' / 'AssistSecondary', linked to the next goal
   of the same team in the same period; marks not followed by such a goal are reported, not counted.
 - faceoff: type 'Faceoff'; the event team won, event_player_1 is the winner and opp_player_1 the loser.
+- goal strength: from the shift on the ice (scoring team's skaters first), else as the tracker wrote it
+  (JSON exports write '5v5' on every event, so the shift is preferred).
 """
 
 from __future__ import annotations
@@ -166,6 +168,15 @@ def fact_goals(r: Resolved, shifts_onice: pd.DataFrame | None, issues: Issues) -
             "goal_event_id": "event_id", "player_id": f"{prefix}_player_id", "jersey": f"{prefix}_jersey"})
         goals = goals.merge(k.astype({"event_id": "Int64"}), on=["game_id", "event_id"], how="left")
     if shifts_onice is not None and len(shifts_onice):
+        man = shifts_onice.drop_duplicates(["game_id", "event_id"])[["game_id", "event_id", "home_skaters",
+                                                                     "away_skaters"]]
+        goals = goals.merge(man, on=["game_id", "event_id"], how="left")
+        home = goals["home_skaters"].astype("Int64").astype(str)
+        away = goals["away_skaters"].astype("Int64").astype(str)
+        from_shift = pd.Series(np.where(goals["team_venue"] == "home", home + "v" + away, away + "v" + home),
+                               index=goals.index).where(goals["home_skaters"].notna())
+        goals["strength"] = from_shift.fillna(goals["strength"])
+        goals = goals.drop(columns=["home_skaters", "away_skaters"])
         g = shifts_onice.loc[shifts_onice["is_goalie"]][["game_id", "event_id", "team_venue", "player_id"]]
         g = g.rename(columns={"team_venue": "goalie_venue", "player_id": "goalie_player_id"})
         goals = goals.merge(g, on=["game_id", "event_id"], how="left")

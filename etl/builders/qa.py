@@ -141,7 +141,7 @@ def source_disagreements(game_id: int, primary: pd.DataFrame, alternate: pd.Data
                          alternate_file: str, issues: Issues) -> None:
     """Report every per-player difference in goals, assists, shots and TOI (> 1 s) between two files."""
     alternate = align_sides(primary, alternate)
-    m = primary.join(alternate, how="outer", rsuffix="_alt").fillna(0)
+    m = primary.merge(alternate, left_index=True, right_index=True, how="outer", suffixes=("", "_alt")).fillna(0)
     for col in SUMMARY_STATS:
         tol = 1.0 if col == "toi_seconds" else 0
         if col == "toi_seconds" and (m[col].sum() == 0 or m[f"{col}_alt"].sum() == 0):

@@ -72,18 +72,23 @@ update public.job_kinds set user_allowed = true
 where kind in ('etl', 'upload', 'schema', 'validate', 'staging_blb', 'staging_tracking');
 
 -- A signed-in user's request is stamped with its uid when the client leaves requested_by empty (supabase-js
--- inserts and enqueue_job without requested_by); the insert policy then checks the stamp.
+-- inserts and enqueue_job without requested_by); the insert policy then checks the stamp. The WHEN clause
+-- keeps the daemon's and CLI's inserts (no JWT claims) from calling the function at all.
 create or replace function public.job_requests_stamp_requester() returns trigger
 language plpgsql as $$
 begin
-    new.requested_by := coalesce(new.requested_by, (select auth.uid())::text);
+    new.requested_by := (select auth.uid())::text;
     return new;
 end;
 $$;
 
 drop trigger if exists job_requests_stamp_requester on public.job_requests;
 create trigger job_requests_stamp_requester before insert on public.job_requests
-    for each row execute function public.job_requests_stamp_requester();
+    for each row
+    when (new.requested_by is null
+          and coalesce(nullif(current_setting('request.jwt.claims', true), ''),
+                       nullif(current_setting('request.jwt.claim.sub', true), '')) is not null)
+    execute function public.job_requests_stamp_requester();
 
 -- The creation history row is written for the inserting client, who has no insert right on job_events.
 alter function public.job_requests_record_insert() security definer set search_path = public, pg_temp;
