@@ -75,18 +75,25 @@ async def prepare(server_url: str, auth: bool) -> tuple[str, str, str | None]:
     return url, str(job_id), key
 
 
-def serve(url: str, port: int, auth: bool, use_uvloop: bool) -> None:
+def serve(url: str, port: int, auth: bool, use_uvloop: bool, no_reset: bool = False) -> None:
     """The API process: create_app on its own pool, until SIGTERM."""
     from aiohttp import web
 
     from daemon.http import create_app
 
-    settings = Settings(DATABASE_URL=url, BENCHSIGHT_API_AUTH="required" if auth else "off",
-                        BENCHSIGHT_API_RATE_LIMIT_PER_MINUTE=0, BENCHSIGHT_LOG_LEVEL="warning")
+    settings = Settings(database_url=url, api_auth="required" if auth else "off", api_rate_limit_per_minute=0,
+                        log_level="warning")
     logs.configure("warning")
 
     async def run() -> None:
-        pool = await database.create_pool(url, 10)
+        if no_reset:  # what the pool would cost without asyncpg's reset query on every release
+            async def keep_session(_conn: asyncpg.Connection) -> None:
+                return None
+
+            pool = await asyncpg.create_pool(url, min_size=10, max_size=10, init=database._init_connection,
+                                             reset=keep_session)
+        else:
+            pool = await database.create_pool(url, 10)
         runner = web.AppRunner(create_app(pool, settings, url), access_log=None, shutdown_timeout=1)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
@@ -239,12 +246,14 @@ def main() -> None:
                         help="load generator of the throughput run")
     parser.add_argument("--auth", action="store_true", help="require credentials; send an admin API key")
     parser.add_argument("--uvloop", action="store_true", help="run the API on uvloop")
+    parser.add_argument("--no-reset", action="store_true",
+                        help="experiment: a pool without asyncpg's reset query on release (one round trip less)")
     parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--load", metavar="TARGET", help=argparse.SUPPRESS)
     parser.add_argument("--headers", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]), args.auth, args.uvloop)
+        serve(args.serve[0], int(args.serve[1]), args.auth, args.uvloop, args.no_reset)
         return
     if args.load:
         load(args.load, args.seconds, args.connections, json.loads(args.headers),
@@ -256,7 +265,8 @@ def main() -> None:
     url, job_id, key = asyncio.run(prepare(server_url, args.auth))
     port = _free_port()
     api = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port),
-                            *(["--auth"] if args.auth else []), *(["--uvloop"] if args.uvloop else [])])
+                            *(["--auth"] if args.auth else []), *(["--uvloop"] if args.uvloop else []),
+                            *(["--no-reset"] if args.no_reset else [])])
     try:
         _wait_ready(port)
         target = f"http://127.0.0.1:{port}/api/jobs/{job_id}"
@@ -270,7 +280,8 @@ def main() -> None:
         api.send_signal(signal.SIGTERM)
         api.wait(10)
     print(f"GET /api/jobs/{{id}}, {args.connections} concurrent clients, {args.seconds} s per run, auth "
-          f"{'on (API key)' if args.auth else 'off'}, {'uvloop' if args.uvloop else 'asyncio'} loop, database "
+          f"{'on (API key)' if args.auth else 'off'}, {'uvloop' if args.uvloop else 'asyncio'} loop, "
+          f"{'pool without reset query, ' if args.no_reset else ''}database "
           f"{'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded'}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"  throughput (back to back, {throughput['client']}): {throughput['rps']:.0f} requests/s "

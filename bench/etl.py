@@ -156,7 +156,8 @@ def bench_real(data: Path, table: Table, tmp: Path) -> None:
           f"{len(list((data / 'tracking').rglob('*.json')))} JSON exports)", flush=True)
     full = _measure({"kind": "full", "blb": str(blb), "tracking": [str(p) for p in tracking],
                      "work": str(tmp / "full")})
-    table.add("full ETL, real data (s)", full["seconds"], ".2f", f"<= {FULL_SECONDS:g}", full["seconds"] <= FULL_SECONDS)
+    table.add("full ETL, real data (s)", full["seconds"], ".2f", f"<= {FULL_SECONDS:g}",
+              full["seconds"] <= FULL_SECONDS)
     table.add("full ETL, real data, peak RSS (MB)", full["peak_mb"], ".0f", f"<= {FULL_PEAK_MB:g}",
               full["peak_mb"] <= FULL_PEAK_MB)
     print(f"    ETL steps (s): {full['timings']}", flush=True)

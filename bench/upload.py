@@ -144,12 +144,12 @@ async def _compare(conn: asyncpg.Connection, output: Path, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--games", type=int, default=30, help="tracked games of the synthetic season")
-    parser.add_argument("--untracked-games", type=int, default=150, help="scheduled games without tracking")
+    parser.add_argument("--games", type=int, default=40, help="tracked games of the synthetic season")
+    parser.add_argument("--untracked-games", type=int, default=200, help="scheduled games without tracking")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--real", action="store_true", help="use the real league data's ETL output")
     parser.add_argument("--output", help="an existing ETL output folder")
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_upload_"))
     try:

@@ -174,7 +174,10 @@ def _is_public(request: web.Request) -> bool:
     return request.method == "OPTIONS" or request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
 
 
-def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+
+def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
     """The aiohttp middleware: sets request["principal"] or answers 401/429.
     Place it inside the error and CORS middlewares, so its answers get CORS headers."""
     required = auth_required(settings)
@@ -218,7 +221,8 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Callable[[web.Req
     return authenticate
 
 
-def _json_error(status: type[web.HTTPException], detail: str, headers: dict[str, str] | None = None) -> web.HTTPException:
+def _json_error(status: type[web.HTTPException], detail: str,
+                headers: dict[str, str] | None = None) -> web.HTTPException:
     return status(text=json.dumps({"detail": detail}), content_type="application/json", headers=headers)
 
 

@@ -11,7 +11,9 @@ import click
 import structlog
 
 from daemon import database, logs, queries, service
+from daemon.apikeys import apikey_command
 from daemon.config import Settings
+from etl.cli import etl_command
 
 EXIT_BY_STATUS = {"completed": 0, "failed": 1, "cancelled": 2}
 ENDED = set(EXIT_BY_STATUS)
@@ -69,7 +71,7 @@ def api() -> None:
     async def run() -> None:
         from daemon.http import serve
 
-        url = database.database_url(settings)
+        url = database.database_url(settings, service=True)
         await service.migrate(url, settings)
         stop = asyncio.Event()
         service.stop_on_signals(stop)
@@ -220,12 +222,5 @@ def _http_server():
     return serve
 
 
-def _register_optional_commands() -> None:
-    try:
-        from etl.cli import etl_command
-    except ImportError:
-        return
-    main.add_command(etl_command)
-
-
-_register_optional_commands()
+main.add_command(etl_command)
+main.add_command(apikey_command)

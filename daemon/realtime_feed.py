@@ -17,12 +17,14 @@ A message is only a wake-up: the claim stays the truth, and the sweep stays on b
 - Frames the client cannot validate are dropped with an error log; rows over 1 MiB close the connection
   (the client then reconnects and the feed catches up). Keep job rows small.
 
-The service role key travels in the websocket URL (apikey=...): it is redacted from everything logged here.
+The service role key travels in the websocket URL (apikey=...): it is redacted from everything logged here,
+and from the handshake line websockets logs at DEBUG.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -39,8 +41,30 @@ log = structlog.get_logger()
 _APIKEY = re.compile(r"(apikey=)[^&\s'\"]+", re.IGNORECASE)
 
 
+class _RedactApikey(logging.Filter):
+    """websockets logs the handshake request line at DEBUG, apikey and all: redact it before any handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "apikey=" in message.lower():
+            record.msg, record.args = _APIKEY.sub(r"\1***", message), ()
+        return True
+
+
+_REDACT = _RedactApikey()
+_CLIENT_LOGGERS = ("websockets.client", "realtime._async.client", "realtime._async.channel")
+
+
 class RealtimeFeed:
-    """Wakes on postgres_changes INSERT of schema.table; rebuilds its client whenever that client is dead."""
+    """Wakes on postgres_changes INSERT of schema.table; rebuilds its client whenever that client is dead.
+
+    Tuning (defaults suit production; tests shorten them): every check_seconds the feed checks the client and
+    pings its socket (ping_timeout); resubscribe_seconds without SUBSCRIBED means a new client; settle_seconds
+    after SUBSCRIBED comes one more catch-up wake; rebuilds wait rebuild_backoff, doubling up to
+    max_rebuild_backoff while new clients fail to subscribe. client_max_retries, client_initial_backoff,
+    join_timeout and heartbeat_seconds go to AsyncRealtimeClient (max_retries, initial_backoff, timeout,
+    hb_interval; it never heartbeats more often than every 15 s).
+    """
 
     name = "realtime"
 
@@ -62,6 +86,8 @@ class RealtimeFeed:
         self.max_rebuild_backoff = max_rebuild_backoff
         self.client_options = {"max_retries": client_max_retries, "initial_backoff": client_initial_backoff,
                                "timeout": join_timeout, "hb_interval": heartbeat_seconds}
+        for name in _CLIENT_LOGGERS:  # a filter on a logger sees only that logger's own records
+            logging.getLogger(name).addFilter(_REDACT)  # (adding the same filter twice is a no-op)
         self.state = "idle"  # connecting | subscribed | streaming | error | rebuilding
         self.stats: Counter[str] = Counter()  # sessions, subscribed, streaming, changes, errors, rebuilds, wakes
 
@@ -91,7 +117,6 @@ class RealtimeFeed:
             channel.on_postgres_changes("INSERT", _enqueue(events, "change"), table=self.table, schema=self.schema)
             channel.on_system(_enqueue(events, "system"))
             await channel.subscribe(_enqueue(events, "state"))
-            next_ping = asyncio.get_running_loop().time() + self.check_seconds
             while True:
                 try:
                     kind, args = await asyncio.wait_for(events.get(), timeout=self.check_seconds)
@@ -99,12 +124,8 @@ class RealtimeFeed:
                         return reason, watch.subscribed
                 except TimeoutError:
                     pass
-                if (reason := self._dead(client, watch)) is not None:
+                if (reason := self._dead(client, watch) or await self._probe(client, watch)) is not None:
                     return reason, watch.subscribed
-                if asyncio.get_running_loop().time() >= next_ping:
-                    next_ping = asyncio.get_running_loop().time() + self.check_seconds
-                    if (reason := await self._ping(client)) is not None:
-                        return reason, watch.subscribed
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # connect gave up, or the client failed in a way we did not foresee
@@ -155,21 +176,26 @@ class RealtimeFeed:
             return f"no SUBSCRIBED for {self.resubscribe_seconds:g}s"
         return None
 
-    async def _ping(self, client: AsyncRealtimeClient) -> str | None:
-        """A websocket ping on the client's socket: a silently dead connection shows up here long before the
-        client's own keepalive (20 s + 20 s) or the server's heartbeat timeout would notice."""
-        ws = client._ws_connection
-        if ws is None:
-            return None  # reconnecting: the client's own retries and resubscribe_seconds cover this
+    async def _probe(self, client: AsyncRealtimeClient, watch: _Watch) -> str | None:
+        """Websocket pings on the client's socket, one at a time and never waited for: a silently dead
+        connection shows up as a pong missing after ping_timeout, long before the client's own keepalive
+        (20 s + 20 s) would notice."""
+        now = asyncio.get_running_loop().time()
+        if watch.pong is not None:
+            if not watch.pong.done():
+                return f"websocket ping unanswered for {self.ping_timeout:g}s" if now > watch.pong_deadline else None
+            if not watch.pong.cancelled():
+                watch.pong.exception()  # a socket closed meanwhile is the client's to reconnect
+            watch.pong = None
+        ws = client._ws_connection  # the client exposes no ping of its own
+        if ws is None or now < watch.next_ping:
+            return None
+        watch.next_ping = now + self.check_seconds
         try:
-            pong = await ws.ping()
-            await asyncio.wait_for(pong, timeout=self.ping_timeout)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if client._ws_connection is not ws:
-                return None  # the client replaced the socket meanwhile
-            return f"websocket ping unanswered ({type(exc).__name__})"
+            watch.pong = await ws.ping()
+            watch.pong_deadline = now + self.ping_timeout
+        except Exception:
+            pass  # closed: the client reconnects on its own
         return None
 
     # ---- small helpers --------------------------------------------------------------------------------
@@ -200,6 +226,9 @@ class _Watch:
     since: float | None  # when the channel was last seen not subscribed; None while subscribed
     subscribed: bool = False  # reached SUBSCRIBED at least once
     settle: asyncio.TimerHandle | None = None  # the delayed catch-up wake after SUBSCRIBED
+    pong: asyncio.Future | None = None  # the websocket ping in flight
+    pong_deadline: float = 0.0
+    next_ping: float = 0.0
 
 
 def _enqueue(events: asyncio.Queue, kind: str) -> Callable[..., None]:

@@ -1,10 +1,11 @@
 """Loading the ETL's output tables into PostgreSQL: COPY each CSV into a fresh `<table>__new`, then swap all of
 them in, in one transaction.
 
-The whole load is one transaction: the new tables are created and filled (COPY streams the CSV file to the
-server, no parsing in Python), their primary keys built, then the old tables are locked, dropped and the new
-ones renamed into place, and the load is recorded in warehouse_loads. A reader sees the whole old warehouse or
-the whole new one (facts and dims consistent), never an empty or half-filled table; a failure or a killed
+The whole load is one transaction: the new tables are created from the catalog, filled (COPY streams the
+CSV file to the server, no parsing in Python) and given their primary keys, then the old tables are locked,
+dropped and the new ones renamed into place, and the load is recorded in warehouse_loads. A reader sees the
+whole old warehouse or the whole new one (facts and dims consistent), never an empty or half-filled table;
+a failure or a killed
 daemon anywhere before the commit leaves the old warehouse as it was (the server rolls the transaction back
 when the connection drops). Table and column names come only from etl.catalog; the CSV header is checked
 against the catalog before anything is sent.
@@ -90,23 +91,23 @@ async def load_tables(
     """
     rows: dict[str, int] = {}
     async with conn.transaction():
-        await conn.execute("select pg_advisory_xact_lock($1)", _LOCK_KEY)
-        await conn.execute(f"create schema if not exists {identifier(schema)}")
+        await conn.execute(f"select pg_advisory_xact_lock({_LOCK_KEY}); create schema if not exists {identifier(schema)}")
+        await conn.execute("\n".join(  # every new table in one round trip; keys are built after the COPY
+            f"drop table if exists {qualified(schema, tf.spec.name + NEW_SUFFIX)};\n"
+            + _without_primary_key(tf.spec, schema, tf.spec.name + NEW_SUFFIX) for tf in files))
         for i, tf in enumerate(files):
             name = tf.spec.name
-            new = qualified(schema, name + NEW_SUFFIX)
-            await conn.execute(f"drop table if exists {new};\n{_without_primary_key(tf.spec, schema, name + NEW_SUFFIX)}")
             status = await conn.copy_to_table(
                 name + NEW_SUFFIX, source=tf.path, columns=tf.columns, schema_name=schema, format="csv", header=True,
             )
             rows[name] = int(status.split()[-1])
-            await conn.execute(
-                f"alter table {new} add constraint {identifier(name + '_pkey_new')} "
-                f"primary key ({', '.join(identifier(c) for c in tf.spec.primary_key)})"
-            )
             log.info("warehouse.table_loaded", table=name, rows=rows[name])
             if progress is not None:
                 await progress((i + 1) / (len(files) + 1), f"loaded {name} ({rows[name]} rows)")
+        await conn.execute("\n".join(
+            f"alter table {qualified(schema, tf.spec.name + NEW_SUFFIX)} add constraint "
+            f"{identifier(tf.spec.name + NEW_SUFFIX + '_pkey')} primary key "
+            f"({', '.join(identifier(c) for c in tf.spec.primary_key)});" for tf in files))
         names = [tf.spec.name for tf in files]
         existing = set(await conn.fetchval(
             "select coalesce(array_agg(c.relname::text), '{}') from pg_class c join pg_namespace n "
@@ -126,9 +127,8 @@ async def load_tables(
 
 
 def _without_primary_key(spec: TableSpec, schema: str, name: str) -> str:
-    """The catalog DDL without its primary key: COPY fills a bare table faster, the key is built after."""
-    ddl = create_table(spec, schema=schema, name=name)
-    lines = [line for line in ddl.splitlines() if "primary key" not in line]
+    """The catalog DDL without its primary key: a bare table takes COPY faster; the key is added after."""
+    lines = [line for line in create_table(spec, schema=schema, name=name).splitlines() if "primary key" not in line]
     lines[-2] = lines[-2].rstrip(",")
     return "\n".join(lines)
 
@@ -144,8 +144,8 @@ def _swap_script(schema: str, names: Sequence[str], existing: set[str], lock_tim
     for name in names:
         new = qualified(schema, name + NEW_SUFFIX)
         statements.append(f"alter table {new} rename to {identifier(name)}")
-        statements.append(f"alter table {qualified(schema, name)} rename constraint {identifier(name + '_pkey_new')} "
-                          f"to {identifier(name + '_pkey')}")
+        statements.append(f"alter table {qualified(schema, name)} rename constraint "
+                          f"{identifier(name + NEW_SUFFIX + '_pkey')} to {identifier(name + '_pkey')}")
     return ";\n".join(statements) + ";"
 
 

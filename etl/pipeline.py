@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import re
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections import Counter
@@ -40,6 +41,7 @@ log = structlog.get_logger()
 GameStatus = Literal["ok", "partial", "failed", "untracked", "skipped"]
 REPORT_ISSUE_LIMIT = 200
 MAX_READ_WORKERS = 4
+LEAGUE_TASK = -1
 
 
 class EtlCancelled(Exception):
@@ -93,8 +95,13 @@ def run(
     progress: Callable[[float, str], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     cache_dir: Path | None = None,
+    workers: int | None = None,
 ) -> RunReport:
-    """Run the ETL. See the module docstring and README; the default cache is ``<out parent>/.etl_cache``."""
+    """Run the ETL. See the module docstring and README; the default cache is ``<out parent>/.etl_cache``.
+
+    ``workers``: processes reading changed files in parallel. None = automatic: up to 4 (one per CPU) when
+    this process runs a single thread (forking a multi-threaded process is unsafe), else 1.
+    """
     started = time.perf_counter()
     blb, out = Path(blb), Path(out)
     cache = ReadCache(Path(cache_dir) if cache_dir is not None else out.parent / ".etl_cache")
@@ -120,27 +127,95 @@ def run(
     index = cache.load_index()
     new_index: dict[str, dict[str, Any]] = {}
 
-    # ---- league workbook
-    report(0.02, f"reading {blb.name}")
-    try:
-        lb = _league_build(blb, cache, new_index)
-    except Exception as exc:  # an unusable league workbook fails the run; nothing is written
-        if not isinstance(exc, InputError):
-            exc = InputError(f"league workbook {blb.name}: {type(exc).__name__}: {exc}")
-        log.error("etl.league_failed", file=str(blb), error=str(exc))
-        return RunReport(status="failed", out=str(out), error=str(exc),
+    def fail(error: str) -> RunReport:
+        log.error("etl.run_failed", error=error)
+        return RunReport(status="failed", out=str(out), error=error,
                          duration_seconds=round(time.perf_counter() - started, 3))
-    step("read_league")
 
-    # ---- tracker files: cache hits first, then the misses (in parallel when there are several)
-    inputs = discover(tracking, blb)
+    # ---- plan: what the cache holds (by content hash) and what must be read
+    if not blb.exists():
+        return fail(f"league workbook {blb} does not exist")
+    league_digest = file_hash(blb)
+    new_index[str(blb.resolve())] = {"sha256": league_digest, "role": "league"}
+    hit = cache.get(f"{league_digest}.league")
+    lb: LeagueBuild | None = hit.value if hit is not None and isinstance(hit.value, LeagueBuild) else None
+    try:
+        inputs = discover(tracking, blb)
+    except FileNotFoundError as exc:
+        return fail(str(exc))
     outcomes: dict[int, GameOutcome] = {}
-    by_game: dict[int, list[TrackedGame]] = {}
-    failed: dict[int, str] = {}
+    results, misses = _plan(inputs, selected, excluded, cache, index, new_index, outcomes)
+
+    # ---- read what changed: the league workbook and tracker files together, in parallel when several
+    tasks = ([(LEAGUE_TASK, blb)] if lb is None else []) + [(i, inputs[i].path) for i in misses]
+    report(0.05, f"reading {len(tasks)} changed files ({len(results)} tracker files from cache)")
+    league_error: str | None = None
+    for n, (i, value, error) in enumerate(_run_reads(tasks, cancelled, workers)):
+        if i == LEAGUE_TASK:
+            lb, league_error = value, error
+            if value is not None:
+                cache.put(f"{league_digest}.league", value)
+        else:
+            cache.put(misses[i], value, error)
+            results[i] = (value, error)
+        report(0.1 + 0.5 * (n + 1) / len(tasks), f"read {blb.name if i == LEAGUE_TASK else inputs[i].path.name}")
+    if lb is None:
+        return fail(league_error or f"league workbook {blb.name}: unreadable")
+    step("read")
+
+    # ---- one file per game (the most detailed), the others compared against it; build every table
     issues = Issues()
     issues.extend(lb.issues)
+    by_game, failed = _collect(inputs, results, excluded, outcomes, issues, report)
+    primaries, alternates = _choose_files(by_game, issues)
+    report(0.72, "building tables")
+    conformed, completeness = build_tables(lb, primaries, alternates, failed, issues)
+    _set_outcomes(outcomes, completeness, failed)
+    step("build")
+
+    # ---- write to a staging folder, then swap it in
+    report(0.85, "writing tables")
+    run_status: Literal["ok", "partial", "failed"] = "partial" if failed else "ok"
+    tmp = staging_dir(out)
+    try:
+        for name, data in lb.csv.items():
+            (tmp / f"{name}.csv").write_bytes(data)
+        for name, df in conformed.items():
+            write_table(tmp, catalog.TABLES[name], df)
+        tables = {**lb.tables, **conformed}
+        tables = {name: tables[name] for name in catalog.TABLES}
+        step("write")
+        write_manifest(tmp, _manifest(tables, outcomes, new_index, timings, run_status, started))
+        report(0.97, "publishing output")
+        swap_in(tmp, out)
+    except BaseException:
+        discard(tmp)
+        raise
+    cache.save_index({**index, **new_index} if selected is not None else new_index)
+    step("publish")
+    report(1.0, "done")
+    issue_rows = tables["qa_data_issues"]
+    serious = issue_rows.loc[issue_rows["severity"].isin(["error", "warning"])].head(REPORT_ISSUE_LIMIT)
+    result = RunReport(
+        status=run_status, out=str(out), tables={k: len(v) for k, v in tables.items()}, games=outcomes,
+        issues=_json_records(serious), issue_count=len(issue_rows),
+        issue_summary=dict(Counter(issue_rows["category"].astype(str))),
+        duration_seconds=round(time.perf_counter() - started, 3), timings=timings,
+        files_read=len(misses), files_cached=len(results) - len(misses),
+    )
+    log.info("etl.finished", status=result.status, games=len(outcomes), issues=result.issue_count,
+             seconds=result.duration_seconds)
+    return result
+
+
+def _plan(inputs: list[_Input], selected: set[int] | None, excluded: set[int], cache: ReadCache, index: dict,
+          new_index: dict, outcomes: dict[int, GameOutcome]) -> tuple[dict[int, tuple], dict[int, str]]:
+    """Per input position: the cached read (results) or the content hash of a file to read (misses).
+
+    Excluded games are skipped. With a games selection, other games keep their previous result (by the
+    hash the index remembers for their file) or are skipped when there is none."""
     results: dict[int, tuple[TrackedGame | None, str | None]] = {}
-    misses: list[tuple[int, _Input, str]] = []
+    misses: dict[int, str] = {}
     for i, item in enumerate(inputs):
         gid = item.game_id
         if gid is not None and gid in excluded:
@@ -148,7 +223,7 @@ def run(
             continue
         key = str(item.path.resolve())
         if selected is not None and (gid is None or gid not in selected):
-            prev = index.get(key)  # keep this game's previous result, if any
+            prev = index.get(key)
             hit = cache.get(prev["sha256"]) if prev else None
             if hit is None:
                 if gid is not None:
@@ -163,94 +238,61 @@ def run(
         if hit is not None:
             results[i] = (hit.value, hit.error)
         else:
-            misses.append((i, item, digest))
-    report(0.08, f"reading {len(misses)} changed tracker files, {len(results)} from cache")
-    for n, (i, value, error) in enumerate(_read_many(misses, cancelled)):
-        item = inputs[i]
-        cache.put(next(d for j, _, d in misses if j == i), value, error)
-        results[i] = (value, error)
-        report(0.1 + 0.5 * (n + 1) / max(len(misses), 1), f"read {item.path.name}")
-    reported: set[int] = set()
+            misses[i] = digest
+    return results, misses
+
+
+def _collect(inputs: list[_Input], results: dict[int, tuple], excluded: set[int],
+             outcomes: dict[int, GameOutcome], issues: Issues,
+             report: Callable[[float, str], None]) -> tuple[dict[int, list[TrackedGame]], dict[int, str]]:
+    """Group the read files by game; a file that failed fails its game unless another file of it was read."""
+    by_game: dict[int, list[TrackedGame]] = {}
+    failed: dict[int, str] = {}
     for n, i in enumerate(sorted(results)):
         item, (tg, error) = inputs[i], results[i]
         if tg is not None:
-            gid = tg.game_id
-            if gid in excluded:
+            if tg.game_id in excluded:
                 continue
-            if gid not in reported:
-                reported.add(gid)
-                report(0.6 + 0.1 * n / max(len(results), 1), f"game {gid}")
-            by_game.setdefault(gid, []).append(tg)
-            outcomes.setdefault(gid, GameOutcome("ok")).source.append(item.path.name)
-        else:
-            gid = item.game_id
-            key = gid if gid is not None else -1
-            outcomes.setdefault(key, GameOutcome("failed")).source.append(item.path.name)
-            failed.setdefault(key, error or "unreadable")
-            issues.add("file_failed", error or "unreadable", "game's tracking not used; run reported partial",
-                       game_id=gid, file=item.path.name, severity="error")
-            log.warning("etl.file_failed", file=item.path.name, error=error)
-    step("read_tracking")
+            if tg.game_id not in by_game:
+                report(0.6 + 0.1 * n / max(len(results), 1), f"game {tg.game_id}")
+            by_game.setdefault(tg.game_id, []).append(tg)
+            outcomes.setdefault(tg.game_id, GameOutcome("ok")).source.append(item.path.name)
+            continue
+        gid = item.game_id
+        key = gid if gid is not None else -1
+        outcomes.setdefault(key, GameOutcome("failed")).source.append(item.path.name)
+        failed.setdefault(key, error or "unreadable")
+        issues.add("file_failed", error or "unreadable", "game's tracking not used; run reported partial",
+                   game_id=gid, file=item.path.name, severity="error")
+        log.warning("etl.file_failed", file=item.path.name, error=error)
+    for gid in [g for g in failed if g in by_game]:  # another file of the same game was readable
+        failed.pop(gid)
+        outcomes[gid].status = "ok"
+    return by_game, failed
 
-    # one file per game: the one with the most detail; the others are compared against it
+
+def _choose_files(by_game: dict[int, list[TrackedGame]], issues: Issues) -> tuple[list[TrackedGame],
+                                                                                  list[TrackedGame]]:
+    """Per game the file with the most detail (real shifts, then event-player rows, then events)."""
     primaries: list[TrackedGame] = []
     alternates: list[TrackedGame] = []
-    for gid, tgs in by_game.items():
+    for tgs in by_game.values():
         tgs = sorted(tgs, key=lambda t: t.detail_score, reverse=True)
         primaries.append(tgs[0])
         alternates.extend(tgs[1:])
         for tg in tgs:
             issues.extend(tg.issues)
-    for gid in list(failed):
-        if gid in by_game:  # another file of the same game was readable
-            failed.pop(gid)
-            outcomes[gid].status = "ok"
-    report(0.72, "building tables")
-    conformed, completeness = build_tables(lb, primaries, alternates, failed, issues)
-    step("build")
+    return primaries, alternates
+
+
+def _set_outcomes(outcomes: dict[int, GameOutcome], completeness: pd.DataFrame, failed: dict[int, str]) -> None:
     status_by_game = completeness.set_index("game_id")["status"].to_dict()
     for gid, oc in outcomes.items():
         if oc.status == "ok":
-            tracking_status = status_by_game.get(gid, "untracked")
-            oc.tracking = tracking_status
-            oc.status = {"complete": "ok", "partial": "partial", "untracked": "untracked"}[tracking_status]
+            oc.tracking = status_by_game.get(gid, "untracked")
+            oc.status = {"complete": "ok", "partial": "partial", "untracked": "untracked"}[oc.tracking]
         if gid in failed:
             oc.error = failed[gid]
-
-    # ---- write
-    report(0.85, "writing tables")
-    tmp = staging_dir(out)
-    try:
-        for name, data in lb.csv.items():
-            (tmp / f"{name}.csv").write_bytes(data)
-        for name, df in conformed.items():
-            write_table(tmp, catalog.TABLES[name], df)
-        conformed = {**lb.tables, **conformed}
-        conformed = {name: conformed[name] for name in catalog.TABLES}
-        step("write")
-        run_status: Literal["ok", "partial", "failed"] = "partial" if failed else "ok"
-        manifest = _manifest(conformed, outcomes, new_index, timings, run_status, started)
-        write_manifest(tmp, manifest)
-        report(0.97, "publishing output")
-        swap_in(tmp, out)
-    except BaseException:
-        discard(tmp)
-        raise
-    cache.save_index({**index, **new_index} if selected is not None else new_index)
-    step("publish")
-    report(1.0, "done")
-    issue_rows = conformed["qa_data_issues"]
-    serious = issue_rows.loc[issue_rows["severity"].isin(["error", "warning"])].head(REPORT_ISSUE_LIMIT)
-    result = RunReport(
-        status=run_status, out=str(out), tables={k: len(v) for k, v in conformed.items()}, games=outcomes,
-        issues=_json_records(serious), issue_count=len(issue_rows),
-        issue_summary=dict(Counter(issue_rows["category"].astype(str))),
-        duration_seconds=round(time.perf_counter() - started, 3), timings=timings,
-        files_read=len(misses), files_cached=len(results) - len(misses),
-    )
-    log.info("etl.finished", status=result.status, games=len(outcomes), issues=result.issue_count,
-             seconds=result.duration_seconds)
-    return result
 
 
 def discover(tracking: Sequence[Path], blb: Path) -> list[_Input]:
@@ -280,19 +322,14 @@ def discover(tracking: Sequence[Path], blb: Path) -> list[_Input]:
     return found
 
 
-def _league_build(blb: Path, cache: ReadCache, new_index: dict) -> LeagueBuild:
-    """The league workbook's build, from the cache when the workbook's hash is known."""
-    if not blb.exists():
-        raise InputError(f"league workbook {blb} does not exist")
-    digest = file_hash(blb)
-    new_index[str(blb.resolve())] = {"sha256": digest, "role": "league"}
-    key = f"{digest}.league"
-    hit = cache.get(key)
-    if hit is not None and isinstance(hit.value, LeagueBuild):
-        return hit.value
-    lb = build_league(read_league_workbook(blb))
-    cache.put(key, lb)
-    return lb
+def read_league_file(path: Path) -> tuple["LeagueBuild | None", str | None]:
+    """Read and build the league workbook; an unusable workbook gives (None, message naming it)."""
+    try:
+        return build_league(read_league_workbook(path)), None
+    except InputError as exc:
+        return None, str(exc)
+    except Exception as exc:
+        return None, f"league workbook {path.name}: {type(exc).__name__}: {exc}"
 
 
 def read_tracker_file(path: Path) -> tuple[TrackedGame | None, str | None]:
@@ -310,22 +347,31 @@ def read_tracker_file(path: Path) -> tuple[TrackedGame | None, str | None]:
         return None, f"tracking file {path.name}: {type(exc).__name__}: {exc}"
 
 
-def _read_many(misses: list[tuple[int, _Input, str]], cancelled: Callable[[], bool] | None):
-    """Yield (position, TrackedGame | None, error) for each file; uses a process pool for several files."""
-    workers = min(len(misses), os.cpu_count() or 1, MAX_READ_WORKERS)
+def _read_task(task: tuple[int, Path]) -> tuple[int, Any, str | None]:
+    i, path = task
+    value, error = read_league_file(path) if i == LEAGUE_TASK else read_tracker_file(path)
+    return i, value, error
+
+
+def _run_reads(tasks: list[tuple[int, Path]], cancelled: Callable[[], bool] | None, workers: int | None):
+    """Yield (task id, value, error) per file, in a process pool (fork) when there are several files."""
+    if workers is None:
+        single_threaded = threading.active_count() == 1
+        workers = min(os.cpu_count() or 1, MAX_READ_WORKERS) if single_threaded else 1
+    workers = min(len(tasks), workers)
     if workers < 2 or "fork" not in mp.get_all_start_methods():
-        for i, item, _ in misses:
+        for task in tasks:
             if cancelled is not None and cancelled():
-                raise EtlCancelled("cancelled while reading tracker files")
-            yield (i, *read_tracker_file(item.path))
+                raise EtlCancelled("cancelled while reading inputs")
+            yield _read_task(task)
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-        futures = {pool.submit(read_tracker_file, item.path): i for i, item, _ in misses}
+        futures = [pool.submit(_read_task, task) for task in tasks]  # the league workbook first: the longest
         try:
             for fut in as_completed(futures):
                 if cancelled is not None and cancelled():
-                    raise EtlCancelled("cancelled while reading tracker files")
-                yield (futures[fut], *fut.result())
+                    raise EtlCancelled("cancelled while reading inputs")
+                yield fut.result()
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise

@@ -703,10 +703,10 @@ class _Simulator:
         strength = _strength(shift)
         t = shift.start
         if start_type != "OnTheFly":
-            if shift.stoppage:
-                self._event(period, "DeadIce", "", "", self.possession, t, max(t - shift.stoppage, 0), strength, shift.idx,
-                            players=[EventPlayer(shift.home["F1"] if self.possession == "home" else shift.away["F1"],
-                                                 self.possession, "event", 1)])
+            if shift.stoppage:  # the clock keeps running through the dead time, as in the real games
+                slots = shift.home if self.possession == "home" else shift.away
+                self._event(period, "DeadIce", "", "", self.possession, t, max(t - shift.stoppage, 0), strength,
+                            shift.idx, players=[EventPlayer(slots["F1"], self.possession, "event", 1)])
                 t = max(t - shift.stoppage, 0)
             detail = {"GameStart": "Faceoff_GameStart", "PeriodStart": "Faceoff_PeriodStart",
                       "FaceoffAfterGoal": "Faceoff_AfterGoal", "FaceoffAfterPenalty": "Faceoff_AfterPenalty"}.get(
@@ -1104,8 +1104,8 @@ def write_tracker_xlsx(game: SimGame, path: Path) -> None:
     _write_xlsx(path, sheets)
 
 
-# A tracker workbook holds ~200,000 cells; xlsxwriter needs ~0.7 s for one, this minimal writer (inline
-# strings, no styles beyond the default) ~0.1 s. calamine and openpyxl read both alike.
+# A tracker workbook holds ~200,000 cells; xlsxwriter needs ~0.7 s for one, this minimal writer (shared
+# strings as Excel writes them, no styles beyond the default) ~0.1 s. calamine and openpyxl read both alike.
 _XLSX_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _XLSX_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XLSX_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -1136,7 +1136,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _sheet_xml(rows) -> str:
+def _sheet_xml(rows, strings: dict[str, int]) -> str:
     parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n', f'<worksheet xmlns="{_XLSX_NS}"><sheetData>']
     letters = _COLUMN_LETTERS
     for r, row in enumerate(rows, start=1):
@@ -1149,7 +1149,8 @@ def _sheet_xml(rows) -> str:
             elif isinstance(value, (int, float)):
                 cells.append(f'<c r="{letters[c]}{r}"><v>{value}</v></c>')
             else:
-                cells.append(f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>{_escape(str(value))}</t></is></c>')
+                index = strings.setdefault(str(value), len(strings))
+                cells.append(f'<c r="{letters[c]}{r}" t="s"><v>{index}</v></c>')
         parts.append(f'<row r="{r}">{"".join(cells)}</row>')
     parts.append("</sheetData></worksheet>")
     return "".join(parts)
@@ -1165,9 +1166,11 @@ def _write_xlsx(path: Path, sheets: dict[str, list]) -> None:
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         f'<Override PartName="/xl/workbook.xml" ContentType="{_XLSX_CT}.sheet.main+xml"/>'
-        f'<Override PartName="/xl/styles.xml" ContentType="{_XLSX_CT}.styles+xml"/>{overrides}</Types>')
+        f'<Override PartName="/xl/styles.xml" ContentType="{_XLSX_CT}.styles+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_XLSX_CT}.sharedStrings+xml"/>{overrides}</Types>')
     root_rels = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_XLSX_PKG_REL}">'
-                 f'<Relationship Id="rId1" Type="{_XLSX_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+                 f'<Relationship Id="rId1" Type="{_XLSX_REL}/officeDocument" Target="xl/workbook.xml"/>'
+                 '</Relationships>')
     sheet_entries = "".join(f'<sheet name="{_escape(name)}" sheetId="{i}" r:id="rId{i}"/>'
                             for i, name in enumerate(names, start=1))
     workbook = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{_XLSX_NS}" '
@@ -1175,12 +1178,18 @@ def _write_xlsx(path: Path, sheets: dict[str, list]) -> None:
     rels = "".join(f'<Relationship Id="rId{i}" Type="{_XLSX_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                    for i in range(1, len(names) + 1))
     rels += f'<Relationship Id="rId{len(names) + 1}" Type="{_XLSX_REL}/styles" Target="styles.xml"/>'
+    rels += f'<Relationship Id="rId{len(names) + 2}" Type="{_XLSX_REL}/sharedStrings" Target="sharedStrings.xml"/>'
     workbook_rels = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                      f'<Relationships xmlns="{_XLSX_PKG_REL}">{rels}</Relationships>')
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        parts = [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels), ("xl/workbook.xml", workbook),
-                 ("xl/_rels/workbook.xml.rels", workbook_rels), ("xl/styles.xml", _XLSX_STYLES)]
-        parts += [(f"xl/worksheets/sheet{i}.xml", _sheet_xml(sheets[name])) for i, name in enumerate(names, start=1)]
+        strings: dict[str, int] = {}
+        parts = [(f"xl/worksheets/sheet{i}.xml", _sheet_xml(sheets[name], strings))
+                 for i, name in enumerate(names, start=1)]
+        shared = "".join(f"<si><t>{_escape(text)}</t></si>" for text in strings)
+        parts += [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels), ("xl/workbook.xml", workbook),
+                  ("xl/_rels/workbook.xml.rels", workbook_rels), ("xl/styles.xml", _XLSX_STYLES),
+                  ("xl/sharedStrings.xml", f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst '
+                   f'xmlns="{_XLSX_NS}" uniqueCount="{len(strings)}">{shared}</sst>')]
         for name, text in parts:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # fixed: same seed, same bytes
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -1441,7 +1450,8 @@ def _rink_rows() -> dict[str, list[tuple]]:
             side = "center" if -7.5 <= y < 7.5 else "left" if y < 0 else "right"
             slot = "slot" if zone == "offensive" and 60 <= x0 < 89 and -15 <= y < 15 else "outside"
             danger = "high" if slot == "slot" and -7.5 <= y < 7.5 else "mid" if slot == "slot" else "low"
-            zone_rows.append((f"{prefix}{n:02d}", f"{'DZ' if prefix == 'OZ' else 'OZ' if prefix == 'DZ' else 'NZ'}{n:02d}",
+            mirror = {"OZ": "DZ", "DZ": "OZ", "NZ": "NZ"}[prefix]
+            zone_rows.append((f"{prefix}{n:02d}", f"{mirror}{n:02d}",
                               x0, x1, y, y1, f"y {y} to {y1}", f"x {x0:g} to {x1:g}", danger, slot, zone, side,
                               "inside trapezoid" if side == "center" else "outside trapezoid",
                               "below goal line" if abs(x0) >= 89 or abs(x1) > 89 else "above goal line"))

@@ -57,7 +57,7 @@ def select_tables(params: UploadParams) -> list[TableSpec]:
     else:
         chosen = [n for n in TABLES if fnmatch.fnmatchcase(n, params.pattern or "")]
     if not chosen:
-        raise PermanentJobError(f"upload {params.mode} {params.pattern or ''}: no catalog table matches".replace("  ", " "))
+        raise PermanentJobError(f"upload pattern {params.pattern!r} matches no catalog table ({', '.join(TABLES)})")
     return [TABLES[n] for n in chosen]
 
 

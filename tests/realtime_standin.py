@@ -12,9 +12,17 @@ websocket server speaking the Phoenix V1 JSON protocol at /realtime/v1/websocket
   every streaming subscription on that table. A row whose updated_at differs from created_at is a retry (an
   UPDATE), which INSERT subscriptions do not get. Changes made while a client is away are never replayed.
 - `phx_leave` gets a `phx_reply` ok and ends the subscription.
+- With `apikey` given, a handshake with another apikey gets HTTP 401 and a join with another access_token an
+  error reply.
 
-Faults, on demand: close_all(code), drop_tcp(), blackhole(), outage(seconds) (drops everyone and answers handshakes with
-HTTP 503 until it ends), send_system_error(), ignore_joins = True, poison_next(kind).
+Faults, on demand: close_all(code), drop_tcp(), blackhole(), outage(seconds) (drops everyone and answers
+handshakes with HTTP 503 until it ends), send_system_error(), ignore_joins = True, poison_next(kind); and at
+construction subscribe_delay (seconds between the join reply and streaming) and announce_streaming=False (no
+"Subscribed to PostgreSQL" message).
+
+Not modelled: filters (bindings match on schema, table and event only), RLS and JWT checks beyond equality
+with `apikey`, presence and broadcast, UPDATE/DELETE beyond a retry showing up as UPDATE, and the Phoenix V2
+array serializer.
 """
 
 from __future__ import annotations
@@ -213,8 +221,14 @@ class RealtimeStandin:
             await self._reply(client, topic, ref, {})
 
     async def _join(self, client: Client, topic: str, ref: str | None, payload: dict[str, Any]) -> None:
+        if self.apikey is not None and payload.get("access_token") != self.apikey:
+            await self._send(client, {"topic": topic, "event": "phx_reply", "ref": ref,
+                                      "payload": {"status": "error", "response": {"reason": "Invalid token"}}})
+            return
         requested = ((payload.get("config") or {}).get("postgres_changes")) or []
-        bindings = [{**b, "id": binding_id(b)} for b in requested]
+        # echoed as Supabase does: these keys, absent ones as null, plus the id
+        bindings = [{"id": binding_id(b), **{k: b.get(k) for k in ("event", "schema", "table", "filter")}}
+                    for b in requested]
         old = client.subscriptions.get(topic)
         if old and old.starter:
             old.starter.cancel()
@@ -284,7 +298,7 @@ class RealtimeStandin:
 
 def _matching(bindings: Iterable[dict[str, Any]], schema: str, table: str, change: str) -> Iterable[int]:
     for b in bindings:
-        if b.get("schema", "public") in (schema, "*") and b.get("table", "*") in (table, "*") \
+        if (b.get("schema") or "public") in (schema, "*") and (b.get("table") or "*") in (table, "*") \
                 and b.get("event") in (change, "*"):
             yield b["id"]
 

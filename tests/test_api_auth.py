@@ -186,7 +186,8 @@ async def test_unacceptable_tokens_get_401(client, bad):
     credential = {
         "expired": token({"sub": sub, "role": "authenticated", "aud": "authenticated",
                           "exp": int(time.time()) - 3600}),
-        "wrong_secret": token({"sub": sub, "role": "authenticated", "aud": "authenticated"}, secret="other-secret-" + "y" * 32),
+        "wrong_secret": token({"sub": sub, "role": "authenticated", "aud": "authenticated"},
+                              secret="other-secret-" + "y" * 32),
         "anon_role": token({"role": "anon", "iss": "supabase"}),
         "wrong_audience": token({"sub": sub, "role": "authenticated", "aud": "somebody-else"}),
         "no_subject": token({"role": "authenticated", "aud": "authenticated"}),

@@ -205,3 +205,13 @@ def test_dims_come_from_the_workbook(full_run):
     et = read_table(full_run.out, "dim_event_type")
     assert "Goal" in set(et["event_type_code"])
     assert pd.api.types.is_bool_dtype(et["is_corsi"])
+
+
+def test_foreign_keys_resolve(full_run):
+    """Every foreign key value in the output exists in the referenced table (uploads can enforce them)."""
+    tables = {name: read_table(full_run.out, name) for name in catalog.TABLES}
+    for name, spec in catalog.TABLES.items():
+        for col, (ref_table, ref_col) in spec.foreign_keys.items():
+            values = tables[name][col].dropna()
+            missing = set(values) - set(tables[ref_table][ref_col].dropna())
+            assert not missing, f"{name}.{col} -> {ref_table}.{ref_col}: {sorted(missing)[:5]}"

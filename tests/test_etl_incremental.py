@@ -112,3 +112,11 @@ def test_output_folder_is_swapped_in_whole(sample_data, tracking, tmp_path):
     assert {p.name for p in out.iterdir()} >= {"manifest.json", "fact_events.csv", "qa_data_issues.csv"}
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.")]
     assert os.access(out / "fact_goals.csv", os.R_OK)
+
+
+def test_sequential_and_parallel_reads_give_the_same_output(sample_data, tracking, tmp_path):
+    one = _run(sample_data, tracking, tmp_path / "one", tmp_path / "c1", workers=1)
+    two = _run(sample_data, tracking, tmp_path / "two", tmp_path / "c2", workers=2)
+    assert one.tables == two.tables
+    for name in ("fact_events", "fact_player_game_stats", "qa_data_issues"):
+        assert (tmp_path / "one" / f"{name}.csv").read_bytes() == (tmp_path / "two" / f"{name}.csv").read_bytes()

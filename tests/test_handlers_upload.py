@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from daemon import queries
 from daemon_harness import running_daemon, wait_for_status
 from etl.catalog import TABLES
@@ -82,3 +85,29 @@ async def test_upload_of_unknown_table_fails_as_invalid_params(settings, pool):
         row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=30)
     assert row["status"] == "failed"
     assert row["error"].startswith("invalid params") and "unknown tables" in row["error"]
+
+
+async def test_cancelled_upload_stops_within_two_seconds_and_keeps_old_tables(settings, pool):
+    write_catalog_output(settings.output_dir, rows=20, tag="a")
+    async with running_daemon(settings):
+        first = await queries.enqueue_job(pool, "upload", {})
+        assert (await wait_for_status(pool, first["id"], {"completed", "failed"}, timeout=60))["status"] == "completed"
+        write_catalog_output(settings.output_dir, rows=12_000, tag="b", seed=1)
+        job = await queries.enqueue_job(pool, "upload", {})
+        deadline = time.monotonic() + 60
+        while True:  # cancel once some tables are loaded into their new copies
+            row = await queries.get_job(pool, job["id"])
+            if row["status"] == "uploading" and row["progress"] >= 10 or row["status"] in ("completed", "failed"):
+                break
+            assert time.monotonic() < deadline, "upload never got going"
+            await asyncio.sleep(0.02)
+        assert row["status"] == "uploading"
+        asked = time.monotonic()
+        await queries.request_cancel(pool, job["id"])
+        row = await wait_for_status(pool, job["id"], {"cancelled", "completed", "failed"}, timeout=10)
+        took = time.monotonic() - asked
+    assert row["status"] == "cancelled"
+    assert took < 2.0, f"cancel took {took:.2f}s"
+    for name in TABLES:
+        assert await pool.fetchval(f'select count(*) from public."{name}"') == 20
+    assert await pool.fetchval("select count(*) from pg_tables where tablename like '%\\_\\_new'") == 0

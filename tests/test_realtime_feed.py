@@ -5,10 +5,12 @@ woken by Realtime: by a change frame or by the feed's catch-up after a (re)subsc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 
 import pytest
+import structlog
 from pydantic import SecretStr
 
 from daemon import database, feeds, migrations, service
@@ -25,6 +27,21 @@ KEY = "service-role-key-for-tests-0123456789"
 # Short feed thresholds so faults are noticed in about a second instead of half a minute.
 FAST = dict(check_seconds=0.2, resubscribe_seconds=3.0, settle_seconds=30.0, ping_timeout=1.0,
             rebuild_backoff=0.2, max_rebuild_backoff=1.0, client_initial_backoff=0.2, join_timeout=1)
+
+
+@pytest.fixture
+def events(caplog: pytest.LogCaptureFixture) -> Iterator[list[dict]]:
+    """structlog events of the test (whatever structlog was configured with before), and the stdlib logs of the
+    `realtime` and `websockets` packages in caplog at DEBUG."""
+    caplog.set_level(logging.DEBUG)
+    with structlog.testing.capture_logs() as entries:
+        yield entries
+
+
+def logged(entries: list[dict], caplog: pytest.LogCaptureFixture) -> str:
+    """Everything the daemon side logged, as one text to search (the stand-in's own server logs excluded)."""
+    client_side = [caplog.handler.format(r) for r in caplog.records if not r.name.startswith("websockets.server")]
+    return "\n".join([*(repr(e) for e in entries), *client_side])
 
 
 @asynccontextmanager
@@ -74,7 +91,7 @@ async def insert_job(pool) -> object:
     return await pool.fetchval("insert into job_requests (kind, params) values ('sleep', '{}') returning id")
 
 
-async def test_insert_wakes_daemon_through_realtime(settings, pool, capfd):
+async def test_insert_wakes_daemon_through_realtime(settings, pool, events, caplog):
     async with RealtimeStandin(settings.database_url, apikey=KEY) as standin:
         async with running_daemon(settings, feeds="realtime", sweep_seconds=60, supabase_url=standin.url,
                                   supabase_service_role_key=SecretStr(KEY)) as dispatcher:
@@ -87,9 +104,8 @@ async def test_insert_wakes_daemon_through_realtime(settings, pool, capfd):
             took = asyncio.get_running_loop().time() - started
         assert feed.stats["changes"] >= 1 and standin.stats["changes_sent"] >= 1
         assert took < 5, f"woken after {took:.1f}s: that is not Realtime"
-    out, err = capfd.readouterr()
-    assert "feed.realtime.subscribed" in out + err
-    assert KEY not in out + err
+    assert "feed.realtime.subscribed" in [e["event"] for e in events]
+    assert KEY not in logged(events, caplog)
 
 
 @pytest.mark.parametrize("fault", ["close_1000", "close_1011", "drop_tcp"])
@@ -129,7 +145,7 @@ async def test_rows_inserted_during_outage_are_caught_up_after_reconnect(setting
         assert feed.stats["rebuilds"] == 0
 
 
-async def test_feed_rebuilds_client_that_gave_up_reconnecting(settings, pool, capfd):
+async def test_feed_rebuilds_client_that_gave_up_reconnecting(settings, pool, events):
     async with RealtimeStandin(settings.database_url) as standin:
         feed = RealtimeFeed(standin.url, KEY, **{**FAST, "client_max_retries": 2})
         async with daemon_with(settings, feed) as dispatcher:
@@ -139,8 +155,7 @@ async def test_feed_rebuilds_client_that_gave_up_reconnecting(settings, pool, ca
             row = await wait_for_status(pool, job_id, "completed", timeout=15)
         assert feed.stats["rebuilds"] >= 1 and standin.stats["changes_sent"] == 0
         assert waited(row) > 1.5
-    out, err = capfd.readouterr()
-    assert "client gave up reconnecting" in out + err
+    assert "client gave up reconnecting" in [e.get("reason") for e in events]
 
 
 @pytest.mark.slow
@@ -173,7 +188,7 @@ async def test_system_error_resubscribes_and_catches_up(settings, pool):
         assert waited(row) > 0.5  # the client rejoins 1 s after the error
 
 
-async def test_unanswered_join_is_retried_with_a_new_client(settings, pool, capfd):
+async def test_unanswered_join_is_retried_with_a_new_client(settings, pool, events):
     async with RealtimeStandin(settings.database_url) as standin:
         standin.ignore_joins = True
         feed = RealtimeFeed(standin.url, KEY, **{**FAST, "resubscribe_seconds": 1.0})
@@ -183,8 +198,8 @@ async def test_unanswered_join_is_retried_with_a_new_client(settings, pool, capf
             standin.ignore_joins = False
             await wait_for_status(pool, job_id, "completed", timeout=10)
         assert standin.stats["connections"] >= 2
-    out, err = capfd.readouterr()
-    assert "TIMED_OUT" in out + err and "no SUBSCRIBED for 1s" in out + err
+    assert "TIMED_OUT" in [e.get("status") for e in events]
+    assert "no SUBSCRIBED for 1s" in [e.get("reason") for e in events]
 
 
 async def test_rows_before_server_streams_are_caught_up(settings, pool):
@@ -232,14 +247,14 @@ async def test_poisoned_frame_does_not_stop_later_wakeups(settings, pool, poison
         assert feed.stats["rebuilds"] == (1 if poison == "choke" else 0)
 
 
-async def test_wrong_key_is_reported_without_logging_the_key(settings, capfd):
+async def test_wrong_key_is_reported_without_logging_the_key(settings, events, caplog):
     async with RealtimeStandin(settings.database_url, apikey="the-right-key") as standin:
         feed = RealtimeFeed(standin.url, KEY, **{**FAST, "client_max_retries": 1})
         async with daemon_with(settings, feed):
             await wait_until(lambda: feed.stats["rebuilds"] >= 2, what="feed retried")
-    out, err = capfd.readouterr()
-    assert "feed.realtime.error" in out + err and "401" in out + err
-    assert KEY not in out + err
+    errors = [e for e in events if e["event"] == "feed.realtime.error"]
+    assert errors and "401" in errors[0]["error"]
+    assert KEY not in logged(events, caplog)
 
 
 async def test_auto_feeds_include_realtime_when_supabase_is_configured(settings):

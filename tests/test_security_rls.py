@@ -3,16 +3,19 @@ the way PostgREST sets them (SET ROLE + request.jwt.claims in one transaction)."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from daemon import database, migrations
 from daemon.config import PROJECT_ROOT
+from daemon_harness import running_daemon, wait_for_status
 
 pytestmark = pytest.mark.db
 
@@ -115,7 +118,7 @@ async def test_user_sees_only_their_own_requests_and_events(conn):
 
 
 async def test_admin_claim_sees_every_request(conn):
-    ids = {await insert_job(conn, "etl", ALICE), await insert_job(conn, "etl", BOB), await insert_job(conn, "etl", None)}
+    ids = {await insert_job(conn, "etl", requester) for requester in (ALICE, BOB, None)}
     await conn.execute("select worker_seen('w1', '{}'::jsonb)")
     async with acting_as(conn, "authenticated", user(ALICE, admin=True)):
         seen = {r["id"] for r in await conn.fetch("select id from job_requests")}
@@ -229,7 +232,8 @@ async def test_existing_supabase_auth_helpers_are_kept(empty_db_url):
                            "create role authenticated nologin; end if; "
                            "exception when duplicate_object or unique_violation then null; end $$")
         await conn.execute("grant usage on schema auth to authenticated")
-        await conn.execute(f"create function auth.uid() returns uuid language sql stable as $$ select '{fixed}'::uuid $$")
+        await conn.execute("create function auth.uid() returns uuid language sql stable "
+                           f"as $$ select '{fixed}'::uuid $$")
         await conn.execute("create function auth.jwt() returns jsonb language sql stable as $$ select '{}'::jsonb $$")
         await _migrate(empty_db_url)
         async with acting_as(conn, "authenticated", user(ALICE)):
@@ -237,3 +241,35 @@ async def test_existing_supabase_auth_helpers_are_kept(empty_db_url):
     finally:
         await conn.close()
     assert stamped == fixed
+
+
+@pytest.fixture
+def service_login_url(db_url: str) -> Iterator[str]:
+    """db_url as a fresh login role that is a member of service_role, the way a daemon would connect when it
+    is not the table owner. Role attributes (BYPASSRLS) are not inherited, so the explicit service_role policies
+    and grants are what let it work."""
+    name = f"bs_daemon_{uuid.uuid4().hex[:8]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(db_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f"create role {name} login inherit in role service_role"))
+    yield urlunsplit(urlsplit(db_url)._replace(netloc=f"{name}@{urlsplit(db_url).netloc.rpartition('@')[2]}"))
+    asyncio.run(run(f"drop role {name}"))
+
+
+async def test_daemon_connected_as_a_service_role_member_runs_jobs(settings, pool, service_login_url):
+    role = urlsplit(service_login_url).username
+    job_id = await insert_job(pool, "sleep", None)
+    async with running_daemon(settings, database_url=service_login_url):
+        done = await wait_for_status(pool, job_id, "completed")
+        sessions = await pool.fetchval("select count(*) from pg_stat_activity where usename = $1", role)
+    assert sessions > 0
+    assert not await pool.fetchval("select rolbypassrls or rolsuper from pg_roles where rolname = $1", role)
+    assert done["attempts"] == 1
+    workers = await pool.fetchval("select count(*) from job_workers where worker = $1", settings.worker_id)
+    assert workers == 1

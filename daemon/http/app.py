@@ -1,20 +1,27 @@
-"""The aiohttp application: middlewares (CORS, errors, then any the caller adds such as auth), the routes of
-every module, the OpenAPI document, the live-changes listener; and `serve`, which runs it on
-BENCHSIGHT_API_HOST:BENCHSIGHT_API_PORT until cancelled."""
+"""The aiohttp application: middlewares (CORS, errors, auth), the routes of every module, the OpenAPI
+document, the live-changes listener; and `serve`, which runs it on BENCHSIGHT_API_HOST:BENCHSIGHT_API_PORT
+until cancelled."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import AsyncIterator, Iterable
-from types import ModuleType
 
 import asyncpg
 import structlog
 from aiohttp import web
 
+from daemon.auth import auth_middleware
 from daemon.config import Settings
-from daemon.http import openapi
+from daemon.http import (
+    openapi,
+    routes_etl,
+    routes_health,
+    routes_jobs,
+    routes_live,
+    routes_staging,
+    routes_upload,
+)
 from daemon.http.app_keys import CHANGES, DISPATCHER, POOL, SETTINGS, SSE_HEARTBEAT
 from daemon.http.errors import error_middleware, json_response
 from daemon.http.routing import Route
@@ -23,23 +30,13 @@ from daemon.http.sse import JobChanges
 log = structlog.get_logger()
 
 # Streams first: /api/jobs/stream must win over /api/jobs/{job_id}.
-ROUTE_MODULES = ("routes_live", "routes_jobs", "routes_etl", "routes_upload", "routes_staging", "routes_health")
+ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, routes_health)
 OPENAPI = web.AppKey("openapi", dict)
 EXPOSED_HEADERS = "Location, Job-Existing"
 
 
-def _route_modules() -> list[ModuleType]:
-    modules = []
-    for name in ROUTE_MODULES:
-        try:
-            modules.append(importlib.import_module(f"daemon.http.{name}"))
-        except ImportError as exc:  # a handler module of its kind is not written yet
-            log.warning("api.routes_unavailable", module=name, error=str(exc))
-    return modules
-
-
 def all_routes() -> list[Route]:
-    return [route for module in _route_modules() for route in module.routes.routes]
+    return [route for module in ROUTE_MODULES for route in module.routes.routes]
 
 
 def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: object | None = None,
@@ -48,7 +45,7 @@ def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: 
 
     Middlewares, outermost first: CORS, errors (everything below is answered as {"detail": ...}), daemon.auth
     (credentials, scopes, rate limit; BENCHSIGHT_API_AUTH), then the caller's."""
-    chain = [cors_middleware(settings), error_middleware, *_auth_middlewares(pool, settings), *middlewares]
+    chain = [cors_middleware(settings), error_middleware, auth_middleware(pool, settings), *middlewares]
     app = web.Application(middlewares=chain, client_max_size=settings.upload_limit_bytes)
     app[POOL] = pool
     app[SETTINGS] = settings
@@ -58,7 +55,7 @@ def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: 
     routes = all_routes()
     for route in routes:
         app.router.add_route(route.method, route.path, route.handler, name=route.name)
-    app[OPENAPI] = openapi.build(routes, auth=_auth_installed())
+    app[OPENAPI] = openapi.build(routes)
     app.router.add_route("GET", "/api/openapi.json", _openapi_json)
     app.router.add_route("GET", "/api/docs", _docs_page)
     app.cleanup_ctx.append(_listen_for_changes)
@@ -140,21 +137,3 @@ async def _cors_headers(request: web.Request, response: web.StreamResponse) -> N
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         response.headers.add("Vary", "Origin")
-
-
-# ---- auth (daemon/auth.py, when installed) ------------------------------------------------------------------
-
-def _auth_installed() -> bool:
-    try:
-        import daemon.auth  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _auth_middlewares(pool: asyncpg.Pool, settings: Settings) -> list:
-    if not _auth_installed():
-        return []
-    from daemon.auth import auth_middleware
-
-    return [auth_middleware(pool, settings)]

@@ -55,7 +55,7 @@ def error_response(status: int, detail: str | list[dict], headers: dict[str, str
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The outermost middleware: ApiError, aiohttp's HTTP errors and anything unexpected become {"detail"}."""
+    """Around auth and the routes: ApiError, aiohttp's HTTP errors and anything unexpected become {"detail"}."""
     try:
         return await handler(request)
     except ApiError as exc:

@@ -10,10 +10,13 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import structlog
 from aiohttp import web
 from pydantic import BaseModel
 
 from daemon.http.errors import invalid, json_response
+
+log = structlog.get_logger()
 
 # The row plus the messages of the job's error events, in one round trip.
 SHAPE_COLUMNS = (
@@ -109,6 +112,8 @@ async def enqueue(pool: asyncpg.Pool, kind: str, params: BaseModel, *, requested
     """Insert a job (or find its active twin); returns (job, created)."""
     data = canonical_params(params)
     row = await pool.fetchrow(ENQUEUE, kind, data, dedupe or dedupe_key(kind, data), requested_by)
+    log.info("api.job_enqueued", job_id=str(row["id"]), kind=kind, existing=not row["created"],
+             requested_by=requested_by)
     return job_shape(row), row["created"]
 
 

@@ -35,7 +35,7 @@ _JOB_HEADERS = {
 }
 
 
-def build(routes: list[Route], *, title: str = "BenchSight API", version: str = "1", auth: bool = False) -> dict:
+def build(routes: list[Route], *, title: str = "BenchSight API", version: str = "1") -> dict:
     models: list[tuple[type[BaseModel], str]] = [(ErrorOut, "serialization")]
     for r in routes:
         if r.body is not None:
@@ -44,7 +44,7 @@ def build(routes: list[Route], *, title: str = "BenchSight API", version: str = 
     refs, defs = models_json_schema(list(dict.fromkeys(models)), ref_template=REF)
     paths: dict[str, dict] = {}
     for r in routes:
-        paths.setdefault(r.path, {})[r.method.lower()] = _operation(r, refs, auth)
+        paths.setdefault(r.path, {})[r.method.lower()] = _operation(r, refs)
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
@@ -53,12 +53,12 @@ def build(routes: list[Route], *, title: str = "BenchSight API", version: str = 
         "paths": paths,
         "components": {"schemas": defs.get("$defs", {})},
     }
-    if auth:
-        doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    doc["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "An API key (bsk_...) or a Supabase JWT."}}
     return doc
 
 
-def _operation(r: Route, refs: dict, auth: bool) -> dict:
+def _operation(r: Route, refs: dict) -> dict:
     op: dict[str, Any] = {"operationId": r.name, "summary": r.summary, "tags": [r.tag]}
     if r.description:
         op["description"] = r.description
@@ -83,7 +83,7 @@ def _operation(r: Route, refs: dict, auth: bool) -> dict:
         errors |= {400, 413}
     if "{job_id}" in r.path:
         errors.add(404)
-    if auth and r.scope != "public":
+    if r.scope != "public":
         errors |= {401, 403, 429}
         op["security"] = [{"bearer": []}]
     for status in sorted(errors):

@@ -10,6 +10,7 @@ from functools import wraps
 from aiohttp import web
 from pydantic import BaseModel
 
+from daemon.auth import require_scope
 from daemon.http import inputs
 
 RouteFunc = Callable[..., Awaitable[web.StreamResponse]]
@@ -86,12 +87,6 @@ class Routes:
 
 
 def _require_scope(request: web.Request, scope: str) -> None:
-    """Delegates to daemon.auth when it is installed (it raises 401/403); without it every caller may."""
-    if _auth_check is not None and scope != "public":
-        _auth_check(request, scope)
-
-
-try:  # daemon/auth.py is written by another helper; the API works without it
-    from daemon.auth import require_scope as _auth_check
-except ImportError:
-    _auth_check = None
+    """daemon.auth answers 401/403; 'public' routes (health) need no credentials."""
+    if scope != "public":
+        require_scope(request, scope)

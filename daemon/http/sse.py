@@ -14,7 +14,6 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from uuid import UUID
 
 import asyncpg
 import structlog

@@ -162,7 +162,7 @@ def resolve_tracking(
     # 3. player ids: scoresheet, then the tracker's roster, then an id the tracker wrote inline
     ep = _player_ids(ep, off, tr)
     sp = _player_ids(sp, off, tr)
-    _report_unknown_jerseys(ep, sp, sources, issues)
+    _report_unknown_jerseys(ep, sp, off, sources, issues)
     return Resolved(ev, ep, sh, sp, sources, swap)
 
 
@@ -205,7 +205,8 @@ def _player_ids(df: pd.DataFrame, off: pd.DataFrame, tracker_roster: pd.DataFram
     return df
 
 
-def _report_unknown_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, sources: dict[int, str], issues: Issues) -> None:
+def _report_unknown_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: dict[int, str],
+                            issues: Issues) -> None:
     parts = []
     for df, sheet in ((ep, "events"), (sp, "shifts")):
         u = df.loc[df["player_id"].isna() & df["jersey"].notna()]
@@ -218,10 +219,15 @@ def _report_unknown_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, sources: dict[in
     if not parts:
         return
     u = pd.concat(parts, ignore_index=True)
+    other = off.assign(team_venue=off["team_venue"].map(OTHER_SIDE)).rename(columns={"player_id": "other_id"})
+    u = u.astype({"game_id": "int64", "jersey": "int64"}).merge(
+        other[["game_id", "team_venue", "jersey", "other_id"]], on=["game_id", "team_venue", "jersey"], how="left")
+    hint = ("; the other team's scoresheet has " + u["other_id"].astype(str) + " with this number").where(
+        u["other_id"].notna(), "")
     issues.add_frame(pd.DataFrame({
         "game_id": u["game_id"], "file": u["game_id"].map(lambda g: sources.get(int(g))), "sheet": u["sheet"],
         "row": u["row"], "column": "jersey", "category": "jersey_not_on_roster", "severity": "warning",
         "message": "jersey " + u["jersey"].astype(str) + " (" + u["team_venue"].astype(str)
-        + ") is not on the game's roster (" + u["n"].astype(str) + " rows)",
+        + ") is not on the game's roster (" + u["n"].astype(str) + " rows)" + hint,
         "action": "rows kept without player_id; not credited in player stats",
     }))

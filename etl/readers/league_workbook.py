@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from etl.issues import Issues
-from etl.readers.sheets import InputError, numeric, open_workbook, read_sheet, require_columns, text
+from etl.readers.sheets import numeric, open_workbook, read_sheet, require_columns, text
 
 REQUIRED_SHEETS = {
     "dim_schedule": ["game_id", "season_id", "date", "home_team_id", "away_team_id", "home_total_goals",

@@ -19,7 +19,8 @@ begin
     loop
         continue when exists (select 1 from pg_roles where rolname = r.name);
         begin
-            execute format('create role %I nologin noinherit%s', r.name, case when r.bypass then ' bypassrls' else '' end);
+            execute format('create role %I nologin noinherit%s', r.name,
+                           case when r.bypass then ' bypassrls' else '' end);
         exception
             when duplicate_object or unique_violation then
                 null; -- created meanwhile by another session
