@@ -75,6 +75,14 @@ async def prepare(server_url: str, auth: bool) -> tuple[str, str, str | None]:
     return url, str(job_id), key
 
 
+async def drop(server_url: str) -> None:
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute('drop database if exists "bench_api" with (force)')
+    finally:
+        await admin.close()
+
+
 def serve(url: str, port: int, auth: bool, use_uvloop: bool, no_reset: bool = False) -> None:
     """The API process: create_app on its own pool, until SIGTERM."""
     from aiohttp import web
@@ -261,7 +269,7 @@ def main() -> None:
         return
 
     server_url = os.environ.get("DATABASE_URL") or database.embedded_url(
-        Path(tempfile.gettempdir()) / "benchsight-bench-pg")
+        Path(tempfile.gettempdir()) / "benchsight-bench-pg", stop_on_exit=True)
     url, job_id, key = asyncio.run(prepare(server_url, args.auth))
     port = _free_port()
     api = subprocess.Popen([sys.executable, __file__, "--serve", url, str(port),
@@ -279,6 +287,7 @@ def main() -> None:
     finally:
         api.send_signal(signal.SIGTERM)
         api.wait(10)
+        asyncio.run(drop(server_url))
     print(f"GET /api/jobs/{{id}}, {args.connections} concurrent clients, {args.seconds} s per run, auth "
           f"{'on (API key)' if args.auth else 'off'}, {'uvloop' if args.uvloop else 'asyncio'} loop, "
           f"{'pool without reset query, ' if args.no_reset else ''}database "

@@ -1,4 +1,6 @@
-"""structlog set-up, done once at start: key-value events, JSON when stdout is not a terminal."""
+"""structlog set-up, done once at start: key-value events, JSON when stderr is not a terminal. Libraries that
+log through the standard `logging` module (the realtime client, websockets, aiohttp) are rendered the same
+way, through the same secret redaction."""
 
 from __future__ import annotations
 
@@ -17,17 +19,25 @@ def configure(level: str = "info", json: bool | None = None) -> None:
     events at thousands of jobs a second."""
     if json is None:
         json = not sys.stderr.isatty()
+    numeric_level = _LEVELS.get(level.lower(), logging.INFO)
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    exceptions = structlog.processors.format_exc_info if json else structlog.dev.set_exc_info
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info if json else structlog.dev.set_exc_info,
-            redact_secrets,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level.lower(), logging.INFO)),
+        processors=[*shared, exceptions, redact_secrets, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, exceptions, redact_secrets, renderer],
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(numeric_level, logging.INFO))

@@ -15,6 +15,15 @@ read with `pandas.read_excel(engine="calamine")` and the JSON exports with `json
 value_counts/groupby over the fully tracked games 18969, 18981 and 18987 (events, shifts), 18965 and
 18977 (events), the league workbook's dim_schedule (572 games) and fact_gameroster (14,726 rows).
 Names, teams and ids are generated from syllables; no real person or team appears.
+`python -m etl.synth --stats --games 200` prints the same measures over simulated games.
+
+Quirks of the real files that are reproduced, so readers meet them in tests: workbooks spell detail-2
+values with a hyphen (`Pass-Forehand`) and drop the `Possession_` prefix, JSON keeps the vocabulary
+spelling (`Pass_Forehand`, `Possession_PuckRetrieval`); the wide layout fills input columns on an event's
+first row only and names roles `event_team_player_1`, the slim layout repeats them and says `event_player_1`;
+v23.8 JSON has integer jerseys, boolean success and no coordinates, v25.0 string jerseys, `s`/`u` success
+and x/y for players and puck; the clock keeps running through dead time between a stoppage and its faceoff.
+JSON is written compact (the tracker indents by one space; json's indenting encoder is ~10x slower).
 """
 
 from __future__ import annotations

@@ -98,12 +98,9 @@ async def test_insert_wakes_daemon_through_realtime(settings, pool, events, capl
             assert [f.name for f in dispatcher.feeds] == ["realtime"]
             feed = dispatcher.feeds[0]
             await streaming(feed, dispatcher)
-            started = asyncio.get_running_loop().time()
             job_id = await insert_job(pool)
-            await wait_for_status(pool, job_id, "completed", timeout=5)
-            took = asyncio.get_running_loop().time() - started
+            await wait_for_status(pool, job_id, "completed", timeout=5)  # the sweep would take 60 s
         assert feed.stats["changes"] >= 1 and standin.stats["changes_sent"] >= 1
-        assert took < 5, f"woken after {took:.1f}s: that is not Realtime"
     assert "feed.realtime.subscribed" in [e["event"] for e in events]
     assert KEY not in logged(events, caplog)
 

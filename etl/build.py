@@ -1,0 +1,166 @@
+"""Building every catalog table: pure functions from the league workbook and the chosen tracked games.
+
+- ``build_league``: what depends on the league workbook alone (dims, the scoresheet, games), cached by the
+  workbook's hash so a tracking-only change skips it;
+- ``build_tracked``: resolved tracked frames and the event-level facts for a set of tracker files;
+- ``build_tables``: every other table, conformed to the catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from etl import catalog
+from etl.builders import dims, events as ev_builders, qa, stats
+from etl.builders.resolve import Resolved, games_frame, resolve_tracking, roster_venues
+from etl.canonical import TrackedGame
+from etl.issues import Issues
+from etl.readers.league_workbook import League
+from etl.writer import table_csv
+
+
+@dataclass
+class TrackedBuild:
+    """Everything derived from one set of tracked games (the chosen files, or one alternate file)."""
+
+    resolved: Resolved
+    shifts: pd.DataFrame
+    onice: pd.DataFrame
+    shots: pd.DataFrame
+    goals: pd.DataFrame
+    faceoffs: pd.DataFrame
+    entries: pd.DataFrame
+    exits: pd.DataFrame
+    player_stats: pd.DataFrame
+    swapped: set[int]
+
+
+def summary_of(tg: TrackedGame, swapped: bool = False) -> pd.DataFrame:
+    s = tg.summary if tg.summary is not None else qa.tracked_summary(
+        tg.events, tg.event_players, tg.shifts, tg.shift_players)
+    return s.rename(index={"home": "away", "away": "home"}, level="team_venue") if swapped else s
+
+
+def build_tracked(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.DataFrame,
+                  issues: Issues) -> TrackedBuild:
+    r = resolve_tracking(tracked, games, roster, issues)
+    shifts = ev_builders.shift_table(r)
+    onice = stats.on_ice(r, shifts)
+    shots = ev_builders.fact_shots(r)
+    goals = ev_builders.fact_goals(r, onice, issues)
+    faceoffs = ev_builders.fact_faceoffs(r)
+    entries = ev_builders.fact_zone_entries(r)
+    exits = ev_builders.fact_zone_exits(r)
+    ps = stats.tracked_player_stats(r, shifts, onice, shots, goals, faceoffs, entries, exits)
+    return TrackedBuild(r, shifts, onice, shots, goals, faceoffs, entries, exits, ps, r.swapped)
+
+
+@dataclass
+class LeagueBuild:
+    """What depends on the league workbook alone: cached by its hash, so a tracking-only change skips it."""
+
+    games: pd.DataFrame
+    roster: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # conformed
+    csv: dict[str, bytes]
+    issues: Issues
+
+
+def build_league(league: League) -> LeagueBuild:
+    issues = Issues()
+    issues.extend(league.issues)
+    games = games_frame(league, issues)
+    roster = roster_venues(league.roster, games)
+    raw = {
+        "dim_league": dims.dim_league(league, issues),
+        "dim_season": dims.dim_season(league, issues),
+        "dim_team": dims.dim_team(league, issues),
+        "dim_player": dims.dim_player(league, issues),
+        "dim_schedule": dims.dim_schedule(league, issues),
+        "dim_event_type": dims.dim_event_type(league, issues),
+        "dim_event_detail": dims.dim_event_detail(league, issues),
+        "dim_event_detail_2": dims.dim_event_detail_2(league, issues),
+        "dim_play_detail": dims.dim_play_detail(league, issues),
+        "dim_play_detail_2": dims.dim_play_detail_2(league, issues),
+        "dim_period": dims.dim_period(),
+        "fact_gameroster": dims.fact_gameroster(league),
+    }
+    tables = {name: catalog.conform(enforce_keys(df, catalog.TABLES[name], issues), catalog.TABLES[name])
+              for name, df in raw.items()}
+    csv = {name: table_csv(catalog.TABLES[name], df) for name, df in tables.items()}
+    return LeagueBuild(games, roster, tables, csv, issues)
+
+
+def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list[TrackedGame],
+                 failed: dict[int, str], issues: Issues) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The tracking-dependent catalog tables (conformed) from the league build and the chosen files (pure)."""
+    games, roster = lb.games, lb.roster
+    tb = build_tracked(primaries, games, roster, issues)
+    r = tb.resolved
+    completeness = qa.game_completeness(games, r, tb.shifts, tb.goals, failed)
+    status = completeness[["game_id", "status", "has_shifts"]].rename(columns={"status": "game_status"})
+    players = pd.concat([
+        r.event_players[["game_id", "player_id", "team_id", "team_venue", "jersey"]],
+        r.shift_players[["game_id", "player_id", "team_id", "team_venue", "jersey"]],
+    ], ignore_index=True).dropna(subset=["player_id"]).drop_duplicates(["game_id", "player_id"])
+    players["game_id"] = players["game_id"].astype("int64")
+    ps = tb.player_stats.astype({"game_id": "int64"})
+    pgs = stats.player_game_stats(roster, ps, players, status)
+    toi = ps[["game_id", "player_id", "toi_seconds"]]
+    ggs = stats.goalie_game_stats(roster, tb.shots, tb.goals, tb.onice.astype({"game_id": "int64"})
+                                  if len(tb.onice) else tb.onice, status, toi)
+    tgs = stats.team_game_stats(games, tb.shots.astype({"game_id": "int64"}), tb.goals.astype({"game_id": "int64"}),
+                                tb.faceoffs.astype({"game_id": "int64"}), r.events.astype({"game_id": "int64"}),
+                                tb.entries.astype({"game_id": "int64"}), tb.exits.astype({"game_id": "int64"}),
+                                status)
+    seasons = games.set_index("game_id")["season_id"]
+    qa.scoresheet_disagreements(pgs, completeness, r.sources, issues)
+    by_id = {t.game_id: t for t in primaries}
+    for alt in alternates:
+        prim = by_id[alt.game_id]
+        qa.source_disagreements(alt.game_id, summary_of(prim, swapped=alt.game_id in tb.swapped),
+                                summary_of(alt), prim.source_file, alt.source_file, issues)
+
+    observed = list(tb.shifts["strength"].dropna().unique()) + list(r.events["strength"].dropna().unique())
+    tables: dict[str, pd.DataFrame] = {
+        "dim_strength": dims.dim_strength(observed),
+        "fact_events": ev_builders.fact_events(r),
+        "fact_event_players": ev_builders.fact_event_players(r),
+        "fact_shifts": tb.shifts,
+        "fact_shift_players": ev_builders.fact_shift_players(r),
+        "fact_goals": tb.goals,
+        "fact_shots": tb.shots,
+        "fact_faceoffs": tb.faceoffs,
+        "fact_zone_entries": tb.entries,
+        "fact_zone_exits": tb.exits,
+        "fact_player_game_stats": pgs,
+        "fact_goalie_game_stats": ggs,
+        "fact_team_game_stats": tgs,
+        "fact_player_season_stats": stats.player_season_stats(pgs, seasons),
+        "fact_goalie_season_stats": stats.goalie_season_stats(ggs, seasons),
+        "fact_team_season_stats": stats.team_season_stats(tgs, seasons),
+        "qa_game_completeness": completeness,
+    }
+    for name, df in tables.items():
+        tables[name] = enforce_keys(df, catalog.TABLES[name], issues)
+    issue_frame = issues.frame()
+    issue_frame.insert(0, "issue_id", range(1, len(issue_frame) + 1))
+    tables["qa_data_issues"] = issue_frame
+    missing = set(catalog.TABLES) - set(tables) - set(lb.tables)
+    if missing:
+        raise RuntimeError(f"no builder for catalog tables {sorted(missing)}")
+    return {name: catalog.conform(df, catalog.TABLES[name]) for name, df in tables.items()}, completeness
+
+
+def enforce_keys(df: pd.DataFrame, spec: catalog.TableSpec, issues: Issues) -> pd.DataFrame:
+    """Rows with an empty or repeated primary key are dropped and reported (never a crash)."""
+    pk = list(spec.primary_key)
+    null = df[pk].isna().any(axis=1)
+    dup = df.duplicated(pk) & ~null
+    if null.any() or dup.any():
+        issues.add("primary_key_violation",
+                   f"{spec.name}: {int(null.sum())} rows with an empty and {int(dup.sum())} with a repeated "
+                   f"primary key {tuple(pk)}", "rows dropped", severity="warning")
+    return df.loc[~null & ~dup]
