@@ -63,9 +63,17 @@ async def connect(url: str) -> asyncpg.Connection:
     return conn
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's default reset query (advisory unlock, UNLISTEN, RESET ALL): that costs a
+    round trip on every release, and nothing here leaves session state on a pooled connection (advisory locks
+    are transaction-scoped, LISTEN and SET ROLE happen on dedicated connections). asyncpg still rolls back an
+    open transaction before calling this."""
+
+
 async def create_pool(url: str, size: int = 8) -> asyncpg.Pool:
     """The shared pool: claims, completions, heartbeats and API reads all borrow from it."""
     try:
-        return await asyncpg.create_pool(url, min_size=min(2, size), max_size=size, init=_init_connection)
+        return await asyncpg.create_pool(url, min_size=min(2, size), max_size=size, init=_init_connection,
+                                         reset=_keep_session)
     except (OSError, asyncpg.PostgresError) as exc:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc

@@ -196,6 +196,26 @@ async def test_tracker_upload_over_the_limit_is_413_and_stores_nothing(pool, set
     assert await pool.fetchval("select count(*) from job_requests") == 0
 
 
+async def test_streamed_upload_without_length_is_refused_once_over_the_limit(pool, settings, db_url):
+    """A chunked body declares no length: the limit is enforced while reading the parts."""
+    small = settings.model_copy(update={"upload_limit_bytes": 10_000})
+    head = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="18969.json"\r\n'
+            b"Content-Type: application/json\r\n\r\n{")
+
+    async def chunks():
+        yield head
+        for _ in range(40):
+            yield b" " * 1000
+        yield b"}\r\n--b--\r\n"
+
+    async with TestClient(TestServer(create_app(pool, small, db_url))) as client:
+        resp = await client.post("/api/staging/tracking/upload", data=chunks(),
+                                 headers={"Content-Type": "multipart/form-data; boundary=b"})
+        assert resp.status == 413
+        assert "limit" in (await resp.json())["detail"]
+    assert await pool.fetchval("select count(*) from job_requests") == 0
+
+
 async def test_tracker_upload_stores_the_file_and_enqueues_staging_once(client, pool, settings):
     content = json.dumps({"gameId": 18969, "events": []}).encode()
     first = await client.post("/api/staging/tracking/upload", data=_form("18969_tracking.json", content))
@@ -317,3 +337,11 @@ async def test_signed_in_user_creates_jobs_as_itself_and_sees_only_its_own(pool,
         assert (await (await client.get("/api/jobs", headers=as_user(bob))).json())["jobs"] == []
         mine = await (await client.get("/api/jobs", headers=as_user(alice))).json()
         assert [j["job_id"] for j in mine["jobs"]] == [job["job_id"]]
+
+
+async def test_large_json_rows_are_accepted_and_stored_whole(client, pool):
+    rows = [{"player_id": f"P{i}", "player_full_name": "x" * 40} for i in range(5000)]
+    resp = await client.post("/api/staging/blb", json={"table": "dim_player", "rows": rows})
+    assert resp.status == 202
+    job = await resp.json()
+    assert (await _job_row(pool, job["job_id"]))["params"]["rows"] == rows

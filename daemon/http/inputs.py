@@ -4,6 +4,7 @@ Malformed input is 400, input that parses but does not validate is 422 with the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -18,6 +19,7 @@ from daemon.http.errors import ApiError, from_validation_error, invalid
 M = TypeVar("M", bound=BaseModel)
 
 _TEXT_FIELD_LIMIT = 64 * 1024
+_PARSE_IN_THREAD_BYTES = 256 * 1024
 # what aiohttp's multipart reader raises on a broken body (bad boundary, header or encoding)
 _MALFORMED = (ValueError, AssertionError, KeyError, HttpProcessingError)
 _CHUNK = 256 * 1024
@@ -55,8 +57,15 @@ def validate(model: type[M], data: dict, where: str, *, json_text: bytes | None 
 
 
 async def json_body(request: web.Request, model: type[M]) -> M:
-    """The body as model; an empty body means all defaults. aiohttp's client_max_size answers 413."""
+    """The body as model; an empty body means all defaults. aiohttp's client_max_size answers 413. A large
+    body (JSON rows for staging) is parsed in a thread, so other requests are not held up."""
     raw = await request.read()
+    if len(raw) > _PARSE_IN_THREAD_BYTES:
+        return await asyncio.to_thread(_parse_body, raw, model)
+    return _parse_body(raw, model)
+
+
+def _parse_body(raw: bytes, model: type[M]) -> M:
     if not raw.strip():
         raw, data = b"{}", {}
     else:

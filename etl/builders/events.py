@@ -103,9 +103,10 @@ def fact_shots(r: Resolved) -> pd.DataFrame:
 
 def assist_marks(events: pd.DataFrame, event_players: pd.DataFrame) -> pd.DataFrame:
     """Player rows whose play detail names an assist, with its kind (1 primary, 2 secondary)."""
-    ep = event_players
+    ep = event_players.loc[event_players["play_detail_1"].notna() | event_players["play_detail_2"].notna()]
     marks = ep["play_detail_1"].fillna("") + " " + ep["play_detail_2"].fillna("")
-    kind = np.select([marks.str.contains("AssistPrimary"), marks.str.contains("AssistSecondary")], [1, 2], 0)
+    kind = np.select([marks.str.contains("AssistPrimary", regex=False),
+                      marks.str.contains("AssistSecondary", regex=False)], [1, 2], 0)
     cols = [c for c in ("game_id", "event_id", "player_id", "jersey", "team_id", "team_venue") if c in ep.columns]
     a = ep.loc[kind > 0, cols].copy()
     a["assist_kind"] = kind[kind > 0]
