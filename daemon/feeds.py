@@ -42,48 +42,73 @@ class SweepFeed:
             wake()
 
 
-class ListenFeed:
-    """LISTEN on its own connection. Drops are noticed by asyncpg's termination callback and by a liveness
-    query every check_seconds (a silently dead TCP connection raises there), then the feed reconnects with
-    backoff and wakes once to catch up."""
+class Listener:
+    """LISTEN on one channel on a dedicated connection, re-established after any drop. Drops are noticed by
+    asyncpg's termination callback and by a liveness query every check_seconds (a silently dead TCP connection
+    raises there); then it reconnects with backoff. on_connect(first) runs after every (re)connect, so the
+    owner can catch up on what it missed. Used by the wake-up feed and by the API's live streams."""
 
-    name = "listen"
-
-    def __init__(self, url: str, *, check_seconds: float = 10.0, max_backoff: float = 10.0) -> None:
+    def __init__(self, url: str, channel: str, on_notify: Callable[[str], None],
+                 on_connect: Callable[[bool], None] = lambda first: None, *, check_seconds: float = 10.0,
+                 max_backoff: float = 10.0) -> None:
         self.url = url
+        self.channel = channel
+        self.on_notify = on_notify
+        self.on_connect = on_connect
         self.check_seconds = check_seconds
         self.max_backoff = max_backoff
         self.connected = asyncio.Event()
+        self.connection: asyncpg.Connection | None = None
 
-    async def run(self, wake: Wake) -> None:
-        backoff = 0.2
+    async def run(self) -> None:
+        backoff, first = 0.2, True
         while True:
             conn: asyncpg.Connection | None = None
             try:
                 conn = await database.connect(self.url)
                 dropped = asyncio.Event()
                 conn.add_termination_listener(lambda _c: dropped.set())
-                await conn.add_listener(CHANNEL, lambda *_args: wake())
-                log.info("feed.listen.subscribed", channel=CHANNEL)
+                await conn.add_listener(self.channel, lambda _c, _pid, _ch, payload: self.on_notify(payload))
+                self.connection = conn
                 self.connected.set()
-                backoff = 0.2
-                wake()  # catch up on anything inserted while we were not listening
+                log.info("listen.subscribed", channel=self.channel)
+                self.on_connect(first)
+                first, backoff = False, 0.2
                 while not dropped.is_set():
                     try:
                         await asyncio.wait_for(dropped.wait(), timeout=self.check_seconds)
                     except TimeoutError:
                         await asyncio.wait_for(conn.fetchval("select 1"), timeout=self.check_seconds)
-                log.warning("feed.listen.dropped")
+                log.warning("listen.dropped", channel=self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure: log, back off, reconnect
-                log.warning("feed.listen.error", error=str(exc), retry_in=backoff)
+                log.warning("listen.error", channel=self.channel, error=str(exc), retry_in=backoff)
             finally:
                 self.connected.clear()
+                self.connection = None
                 if conn is not None and not conn.is_closed():
                     conn.terminate()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
+
+
+class ListenFeed:
+    """Wake-ups from LISTEN job_requests; every (re)connect wakes once to catch up."""
+
+    name = "listen"
+
+    def __init__(self, url: str, *, check_seconds: float = 10.0) -> None:
+        self.url = url
+        self.check_seconds = check_seconds
+        self._listener: Listener | None = None
+        self.connected = asyncio.Event()
+
+    async def run(self, wake: Wake) -> None:
+        self._listener = Listener(self.url, CHANNEL, lambda _payload: wake(), lambda _first: wake(),
+                                  check_seconds=self.check_seconds)
+        self._listener.connected = self.connected
+        await self._listener.run()
 
 
 async def listen_supported(url: str) -> bool:

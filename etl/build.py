@@ -57,6 +57,91 @@ def build_tracked(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.Da
     return TrackedBuild(r, shifts, onice, shots, goals, faceoffs, entries, exits, ps, r.swapped)
 
 
+_RESOLVED_FRAMES = ("events", "event_players", "shifts", "shift_players")
+_BUILD_FRAMES = ("shifts", "onice", "shots", "goals", "faceoffs", "entries", "exits", "player_stats")
+
+
+@dataclass
+class GameBuild:
+    """One game's share of a TrackedBuild and of the issues found while building it (cacheable)."""
+
+    frames: dict[str, pd.DataFrame]
+    source: str
+    swapped: bool
+    issue_rows: list[dict]
+
+
+def _split(tb: TrackedBuild, local: Issues) -> dict[int, GameBuild]:
+    parts: dict[str, dict[int, pd.DataFrame]] = {}
+    named = {f"resolved.{n}": getattr(tb.resolved, n) for n in _RESOLVED_FRAMES}
+    named.update({n: getattr(tb, n) for n in _BUILD_FRAMES})
+    for name, df in named.items():
+        parts[name] = {int(g): part for g, part in df.groupby(df["game_id"].astype("int64"), sort=False)} \
+            if len(df) else {}
+    rows: dict[int, list[dict]] = {}
+    for row in local.rows:
+        rows.setdefault(int(row["game_id"]), []).append(row)
+    out = {}
+    for gid, source in tb.resolved.sources.items():
+        frames = {name: by_game.get(gid, named[name].iloc[0:0]) for name, by_game in parts.items()}
+        out[gid] = GameBuild(frames, source, gid in tb.swapped, rows.get(gid, []))
+    return out
+
+
+def _join(builds: dict[int, GameBuild]) -> TrackedBuild:
+    order = sorted(builds)
+
+    def cat(name: str) -> pd.DataFrame:
+        frames = [builds[g].frames[name] for g in order]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    resolved = Resolved(*(cat(f"resolved.{n}") for n in _RESOLVED_FRAMES),
+                        sources={g: builds[g].source for g in order},
+                        swapped={g for g in order if builds[g].swapped})
+    return TrackedBuild(resolved, *(cat(n) for n in _BUILD_FRAMES), resolved.swapped)
+
+
+class BuildMemo:
+    """Where per-game builds are kept between runs (the pipeline passes its read cache)."""
+
+    def get(self, key: str) -> GameBuild | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def put(self, key: str, value: GameBuild) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def build_tracked_by_game(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.DataFrame, issues: Issues,
+                          memo: BuildMemo | None = None, league_key: str = "") -> TrackedBuild:
+    """build_tracked, reusing each game's previous build when neither its file nor the league changed.
+
+    Games are built together (vectorised) and cached one by one under '<league hash>-<file hash>'; the
+    issues found while building are emitted per game in game order, so the output does not depend on
+    what was cached."""
+    builds: dict[int, GameBuild] = {}
+    todo: list[TrackedGame] = []
+    keys = {t.game_id: f"{league_key}-{t.digest}.game" for t in tracked}
+    for t in tracked:
+        hit = memo.get(keys[t.game_id]) if memo is not None and t.digest else None
+        if hit is not None:
+            builds[t.game_id] = hit
+        else:
+            todo.append(t)
+    if todo or not tracked:
+        local = Issues()
+        fresh = _split(build_tracked(todo, games, roster, local), local)
+        for gid, gb in fresh.items():
+            builds[gid] = gb
+            t = next(t for t in todo if t.game_id == gid)
+            if memo is not None and t.digest:
+                memo.put(keys[gid], gb)
+    if not builds:
+        return build_tracked([], games, roster, issues)
+    for gid in sorted(builds):
+        issues.rows.extend(builds[gid].issue_rows)
+    return _join(builds)
+
+
 @dataclass
 class LeagueBuild:
     """What depends on the league workbook alone: cached by its hash, so a tracking-only change skips it."""
@@ -94,10 +179,11 @@ def build_league(league: League) -> LeagueBuild:
 
 
 def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list[TrackedGame],
-                 failed: dict[int, str], issues: Issues) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """The tracking-dependent catalog tables (conformed) from the league build and the chosen files (pure)."""
+                 failed: dict[int, str], issues: Issues, memo: BuildMemo | None = None,
+                 league_key: str = "") -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The tracking-dependent catalog tables (conformed) from the league build and the chosen files."""
     games, roster = lb.games, lb.roster
-    tb = build_tracked(primaries, games, roster, issues)
+    tb = build_tracked_by_game(primaries, games, roster, issues, memo, league_key)
     r = tb.resolved
     completeness = qa.game_completeness(games, r, tb.shifts, tb.goals, failed)
     status = completeness[["game_id", "status", "has_shifts"]].rename(columns={"status": "game_status"})

@@ -93,6 +93,7 @@ class TrackedGame:
     away_team_name: str | None = None
     home_attacks_right_p1: bool | None = None
     summary: pd.DataFrame | None = None  # per (team_venue, jersey) goals/assists/shots/TOI, set by the pipeline
+    digest: str | None = None  # the file's content hash, set by the pipeline
 
     @property
     def detail_score(self) -> tuple[int, int, int]:

@@ -157,7 +157,7 @@ def run(
                 cache.put(f"{league_digest}.league", value)
         else:
             cache.put(misses[i], value, error)
-            results[i] = (value, error)
+            results[i] = (_with_digest(value, misses[i]), error)
         report(0.1 + 0.5 * (n + 1) / len(tasks), f"read {blb.name if i == LEAGUE_TASK else inputs[i].path.name}")
     if lb is None:
         return fail(league_error or f"league workbook {blb.name}: unreadable")
@@ -169,7 +169,8 @@ def run(
     by_game, failed = _collect(inputs, results, excluded, outcomes, issues, report)
     primaries, alternates = _choose_files(by_game, issues)
     report(0.72, "building tables")
-    conformed, completeness = build_tables(lb, primaries, alternates, failed, issues)
+    conformed, completeness = build_tables(lb, primaries, alternates, failed, issues, memo=_Memo(cache),
+                                           league_key=league_digest)
     _set_outcomes(outcomes, completeness, failed)
     step("build")
 
@@ -230,16 +231,22 @@ def _plan(inputs: list[_Input], selected: set[int] | None, excluded: set[int], c
                     outcomes.setdefault(gid, GameOutcome("skipped")).source.append(item.path.name)
                 continue
             new_index[key] = prev
-            results[i] = (hit.value, hit.error)
+            results[i] = (_with_digest(hit.value, prev["sha256"]), hit.error)
             continue
         digest = file_hash(item.path)
         new_index[key] = {"sha256": digest, "role": "tracking", "game_id": item.game_id}
         hit = cache.get(digest)
         if hit is not None:
-            results[i] = (hit.value, hit.error)
+            results[i] = (_with_digest(hit.value, digest), hit.error)
         else:
             misses[i] = digest
     return results, misses
+
+
+def _with_digest(tg: TrackedGame | None, digest: str) -> TrackedGame | None:
+    if tg is not None:
+        tg.digest = digest
+    return tg
 
 
 def _collect(inputs: list[_Input], results: dict[int, tuple], excluded: set[int],
@@ -375,6 +382,20 @@ def _run_reads(tasks: list[tuple[int, Path]], cancelled: Callable[[], bool] | No
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+class _Memo:
+    """Per-game builds kept in the read cache."""
+
+    def __init__(self, cache: ReadCache):
+        self.cache = cache
+
+    def get(self, key: str):
+        hit = self.cache.get(key)
+        return hit.value if hit is not None else None
+
+    def put(self, key: str, value) -> None:
+        self.cache.put(key, value)
 
 
 def _manifest(tables: dict[str, pd.DataFrame], outcomes: dict[int, GameOutcome], inputs: dict, timings: dict,

@@ -19,7 +19,7 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from daemon import database
+from daemon.feeds import Listener
 from daemon.http.errors import ApiError
 
 log = structlog.get_logger()
@@ -52,12 +52,15 @@ class JobChanges:
 
     def __init__(self, url: str, *, check_seconds: float = 10.0, max_backoff: float = 10.0) -> None:
         self.url = url
-        self.check_seconds = check_seconds
-        self.max_backoff = max_backoff
-        self.connected = asyncio.Event()
         self.by_job: dict[str, set[Subscription]] = {}
         self.everything: set[Subscription] = set()
-        self.connection: asyncpg.Connection | None = None
+        self.listener = Listener(url, CHANNEL, self._on_notify, self._on_connect, check_seconds=check_seconds,
+                                 max_backoff=max_backoff)
+        self.connected = self.listener.connected
+
+    @property
+    def connection(self) -> asyncpg.Connection | None:
+        return self.listener.connection
 
     def subscribe(self, job_id: str | None = None, kind: str | None = None,
                   owner: str | None = None) -> Subscription:
@@ -87,7 +90,7 @@ class JobChanges:
         for sub in [*self.everything, *(s for subs in self.by_job.values() for s in subs)]:
             sub.offer(message)
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notify(self, payload: str) -> None:
         try:
             change = json.loads(payload)
         except ValueError:
@@ -101,40 +104,13 @@ class JobChanges:
             sub.offer(("job", change))
 
     async def run(self) -> None:
-        """LISTEN until cancelled, reconnecting after drops (a liveness query every check_seconds notices a
-        silently dead connection)."""
-        backoff = 0.2
-        first = True
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await database.connect(self.url)
-                dropped = asyncio.Event()
-                conn.add_termination_listener(lambda _c: dropped.set())
-                await conn.add_listener(CHANNEL, self._on_notify)
-                self.connection = conn
-                self.connected.set()
-                log.info("sse.listening", channel=CHANNEL)
-                if not first:
-                    self._broadcast(("resync", None))  # changes while we were away: start over from a snapshot
-                first, backoff = False, 0.2
-                while not dropped.is_set():
-                    try:
-                        await asyncio.wait_for(dropped.wait(), timeout=self.check_seconds)
-                    except TimeoutError:
-                        await asyncio.wait_for(conn.fetchval("select 1"), timeout=self.check_seconds)
-                log.warning("sse.listen_dropped")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("sse.listen_error", error=str(exc), retry_in=backoff)
-            finally:
-                self.connected.clear()
-                self.connection = None
-                if conn is not None and not conn.is_closed():
-                    conn.terminate()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
+        """LISTEN until cancelled; after a reconnect every stream resyncs from a snapshot (changes made while
+        the connection was down are not replayed)."""
+        await self.listener.run()
+
+    def _on_connect(self, first: bool) -> None:
+        if not first:
+            self._broadcast(("resync", None))
 
 
 def _event(name: str, data: object) -> bytes:
