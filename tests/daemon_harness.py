@@ -11,15 +11,22 @@ import asyncpg
 from daemon import service
 from daemon.config import Settings
 from daemon.dispatcher import Dispatcher
+from daemon.feeds import Feed
+from daemon.registry import load_handlers
 
 
 @asynccontextmanager
-async def running_daemon(settings: Settings, **overrides) -> AsyncIterator[Dispatcher]:
-    """An in-process daemon on settings' database; stopped (gracefully) when the block ends."""
+async def running_daemon(settings: Settings, *, feed_list: list[Feed] | None = None,
+                         **overrides) -> AsyncIterator[Dispatcher]:
+    """An in-process daemon on settings' database; stopped (gracefully) when the block ends. feed_list: exactly
+    these wake-up feeds instead of the ones settings choose."""
     settings = settings.model_copy(update=overrides)
     url = settings.database_url
     async with service.open_pool(url, settings) as daemon_pool:
-        dispatcher = await service.build_dispatcher(daemon_pool, url, settings)
+        if feed_list is None:
+            dispatcher = await service.build_dispatcher(daemon_pool, url, settings)
+        else:
+            dispatcher = Dispatcher(daemon_pool, settings, load_handlers(), feed_list)
         stop = asyncio.Event()
         task = asyncio.create_task(dispatcher.run(stop))
         await dispatcher.ready.wait()

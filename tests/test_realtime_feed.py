@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
 
 import pytest
 import structlog
@@ -17,7 +16,6 @@ from daemon import database, feeds, migrations, service
 from daemon.config import PROJECT_ROOT, Settings
 from daemon.dispatcher import Dispatcher
 from daemon.realtime_feed import RealtimeFeed
-from daemon.registry import load_handlers
 from daemon_harness import running_daemon, wait_for_status
 from realtime_standin import RealtimeStandin
 
@@ -44,19 +42,9 @@ def logged(entries: list[dict], caplog: pytest.LogCaptureFixture) -> str:
     return "\n".join([*(repr(e) for e in entries), *client_side])
 
 
-@asynccontextmanager
-async def daemon_with(settings: Settings, feed: RealtimeFeed) -> AsyncIterator[Dispatcher]:
+def daemon_with(settings: Settings, feed: RealtimeFeed):
     """A real Dispatcher whose only feed is `feed` (no sweep, no LISTEN)."""
-    async with service.open_pool(settings.database_url, settings) as pool:
-        dispatcher = Dispatcher(pool, settings, load_handlers(), [feed])
-        stop = asyncio.Event()
-        task = asyncio.create_task(dispatcher.run(stop))
-        await dispatcher.ready.wait()
-        try:
-            yield dispatcher
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=30)
+    return running_daemon(settings, feed_list=[feed])
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
