@@ -139,6 +139,29 @@ async def authenticate_key(pool: asyncpg.Pool, key: str) -> Principal:
     return Principal(f"apikey:{stored.prefix}", stored.scopes, "apikey")
 
 
+class KeyCache:
+    """Recently verified API keys (by their hash, never the key itself), so a busy client costs one database
+    lookup per `ttl` seconds instead of one per request. A revoked key is refused within `ttl` seconds."""
+
+    def __init__(self, ttl: float = 5.0, max_entries: int = 1000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    async def principal(self, pool: asyncpg.Pool, key: str) -> Principal:
+        digest = apikeys.hash_key(key)
+        now = time.monotonic()
+        hit = self._entries.get(digest) if self.ttl > 0 else None
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        principal = await authenticate_key(pool, key)
+        if len(self._entries) >= self.max_entries:
+            self._entries = {d: e for d, e in self._entries.items() if e[0] > now}
+        if len(self._entries) < self.max_entries:
+            self._entries[digest] = (now + self.ttl, principal)
+        return principal
+
+
 def authenticate_jwt(token: str, secret: str | None) -> Principal:
     """A Supabase access token (HS256, audience 'authenticated') or the project's service-role key."""
     if secret is None:
@@ -183,6 +206,7 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
     required = auth_required(settings)
     secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
     limiter = RateLimiter(settings.api_rate_limit_per_minute) if settings.api_rate_limit_per_minute else None
+    keys = KeyCache(settings.api_key_cache_seconds)
     if not required:
         log.warning("api.auth_off", setting=settings.api_auth,
                     hint="every request acts as admin; set BENCHSIGHT_API_AUTH=required to check credentials")
@@ -201,7 +225,7 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
                 raise AuthError("authentication required: send 'Authorization: Bearer <API key or token>'",
                                 missing=True)
             if apikeys.looks_like_key(credential):
-                principal = await authenticate_key(pool, credential)
+                principal = await keys.principal(pool, credential)
             else:
                 principal = authenticate_jwt(credential, secret)
         except AuthError as exc:

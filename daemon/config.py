@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         default=600, ge=0, validation_alias="BENCHSIGHT_API_RATE_LIMIT",
         description="Requests per minute per API key or user (bursts up to this many); 0 turns the limit off.",
     )
+    api_key_cache_seconds: float = Field(
+        default=5.0, ge=0, validation_alias="BENCHSIGHT_API_KEY_CACHE_SECONDS",
+        description="How long a verified API key is trusted without a database lookup (a revoked key is refused "
+                    "within this time); 0 checks every request.",
+    )
 
     @field_validator("data_dir", "migrations_dir")
     @classmethod

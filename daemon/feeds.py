@@ -50,11 +50,12 @@ class Listener:
 
     def __init__(self, url: str, channel: str, on_notify: Callable[[str], None],
                  on_connect: Callable[[bool], None] = lambda first: None, *, check_seconds: float = 10.0,
-                 max_backoff: float = 10.0) -> None:
+                 max_backoff: float = 10.0, on_disconnect: Callable[[], None] = lambda: None) -> None:
         self.url = url
         self.channel = channel
         self.on_notify = on_notify
         self.on_connect = on_connect
+        self.on_disconnect = on_disconnect
         self.check_seconds = check_seconds
         self.max_backoff = max_backoff
         self.connected = asyncio.Event()
@@ -87,6 +88,7 @@ class Listener:
             finally:
                 self.connected.clear()
                 self.connection = None
+                self.on_disconnect()
                 if conn is not None and not conn.is_closed():
                     conn.terminate()
             await asyncio.sleep(backoff)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -104,10 +105,10 @@ def _join(builds: dict[int, GameBuild]) -> TrackedBuild:
 class BuildMemo:
     """Where per-game builds are kept between runs (the pipeline passes its read cache)."""
 
-    def get(self, key: str) -> GameBuild | None:  # pragma: no cover - interface
+    def get(self, key: str) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def put(self, key: str, value: GameBuild) -> None:  # pragma: no cover - interface
+    def put(self, key: str, value: Any) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -206,8 +207,17 @@ def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list
     by_id = {t.game_id: t for t in primaries}
     for alt in alternates:
         prim = by_id[alt.game_id]
-        qa.source_disagreements(alt.game_id, summary_of(prim, swapped=alt.game_id in tb.swapped),
-                                summary_of(alt), prim.source_file, alt.source_file, issues)
+        swapped = alt.game_id in tb.swapped
+        key = f"{prim.digest}-{alt.digest}-{int(swapped)}.compare"
+        rows = memo.get(key) if memo is not None and prim.digest and alt.digest else None
+        if rows is None:
+            found = Issues()
+            qa.source_disagreements(alt.game_id, summary_of(prim, swapped=swapped), summary_of(alt),
+                                    prim.source_file, alt.source_file, found)
+            rows = found.rows
+            if memo is not None and prim.digest and alt.digest:
+                memo.put(key, rows)
+        issues.rows.extend(rows)
 
     observed = list(tb.shifts["strength"].dropna().unique()) + list(r.events["strength"].dropna().unique())
     tables: dict[str, pd.DataFrame] = {

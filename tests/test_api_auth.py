@@ -3,6 +3,7 @@ secret in any log line or error. Runs an aiohttp app with the auth middleware on
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -112,11 +113,22 @@ async def test_only_a_hash_of_the_key_is_stored(pool):
     assert row["hash"] == apikeys.hash_key(created.key)
 
 
-async def test_revoked_key_is_rejected_at_once(client, pool):
+async def test_revoked_key_is_rejected_once_the_key_cache_expires(pool, auth_settings):
+    settings = auth_settings.model_copy(update={"api_key_cache_seconds": 0.3})
+    async with TestClient(TestServer(build_app(pool, settings))) as client:
+        created = await apikeys.create_key(pool, ["jobs:read"])
+        assert (await client.get("/api/jobs", headers=bearer(created.key))).status == 200
+        await apikeys.revoke_key(pool, str(created.stored.id))
+        await asyncio.sleep(0.35)
+        assert (await client.get("/api/jobs", headers=bearer(created.key))).status == 401
+
+
+async def test_verified_key_is_not_looked_up_again_within_the_cache_time(client, pool):
     created = await apikeys.create_key(pool, ["jobs:read"])
     assert (await client.get("/api/jobs", headers=bearer(created.key))).status == 200
-    await apikeys.revoke_key(pool, str(created.stored.id))
-    assert (await client.get("/api/jobs", headers=bearer(created.key))).status == 401
+    await pool.execute("update api_keys set last_used_at = null where id = $1", created.stored.id)
+    assert (await client.get("/api/jobs", headers=bearer(created.key))).status == 200
+    assert await pool.fetchval("select last_used_at from api_keys where id = $1", created.stored.id) is None
 
 
 async def test_key_with_a_known_prefix_but_wrong_secret_is_rejected(client, pool):

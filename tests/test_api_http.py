@@ -3,6 +3,7 @@ daemon would run, reads give it back, cancel/duplicate/limit/validation answers 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import uuid
@@ -13,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from daemon.http import create_app
+from daemon.http.app_keys import CHANGES
 from daemon_harness import running_daemon, wait_for_status
 
 pytestmark = pytest.mark.db
@@ -345,3 +347,31 @@ async def test_large_json_rows_are_accepted_and_stored_whole(client, pool):
     assert resp.status == 202
     job = await resp.json()
     assert (await _job_row(pool, job["job_id"]))["params"]["rows"] == rows
+
+
+async def test_repeated_reads_see_every_change_made_behind_the_api(client, pool):
+    """GET /api/jobs/{id} is served from a cache while LISTEN job_changes is up; changes made with plain SQL
+    (a cancel flag, progress, the end) must show on the next read after their notification."""
+    job = await (await client.post("/api/etl/trigger", json={})).json()
+    job_id = uuid.UUID(job["job_id"])
+    await client.app[CHANGES].listener.connected.wait()
+
+    async def read_until(check, what: str) -> dict:
+        for _ in range(200):
+            body = await (await client.get(f"/api/jobs/{job_id}")).json()
+            if check(body):
+                return body
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"the API never showed {what}: {body}")
+
+    await read_until(lambda b: b["status"] == "pending", "pending")
+    assert client.app[CHANGES].cache.get(str(job_id)) is not None  # the read was cached
+    await pool.execute("select claim_jobs('w', array['etl'], 1, 30)")
+    await read_until(lambda b: b["status"] == "running", "running")
+    await pool.execute("select request_cancel($1)", job_id)
+    await read_until(lambda b: b["cancel_requested"] is True, "the cancel flag")
+    await pool.execute("select report_progress($1, 'w', 'processing', 42, 'game 18969', null)", job_id)
+    await read_until(lambda b: (b["progress"], b["current_step"]) == (42, "game 18969"), "progress")
+    await pool.execute("select finish_job($1, 'w', 'cancelled', null, 'cancelled on request')", job_id)
+    ended = await read_until(lambda b: b["status"] == "cancelled", "the end")
+    assert ended["error"] == "cancelled on request" and ended["completed_at"] is not None

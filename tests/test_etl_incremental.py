@@ -120,3 +120,16 @@ def test_sequential_and_parallel_reads_give_the_same_output(sample_data, trackin
     assert one.tables == two.tables
     for name in ("fact_events", "fact_player_game_stats", "qa_data_issues"):
         assert (tmp_path / "one" / f"{name}.csv").read_bytes() == (tmp_path / "two" / f"{name}.csv").read_bytes()
+
+
+def test_incremental_output_equals_a_fresh_run(sample_data, tracking, tmp_path):
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    _run(sample_data, tracking, out, cache)
+    doc = json.loads((tracking / "18969.json").read_text())
+    next(e for e in doc["events"] if e["type"] == "Pass")["isHighlight"] = True
+    (tracking / "18969.json").write_text(json.dumps(doc))
+    incremental = _run(sample_data, tracking, out, cache)
+    assert incremental.files_read == 1
+    _run(sample_data, tracking, tmp_path / "fresh", tmp_path / "fresh_cache")
+    for csv in sorted(out.glob("*.csv")):
+        assert csv.read_bytes() == (tmp_path / "fresh" / csv.name).read_bytes(), csv.name

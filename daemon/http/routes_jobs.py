@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from daemon.http import inputs, jobs
-from daemon.http.app_keys import POOL
+from daemon.http.app_keys import CHANGES, POOL
 from daemon.http.errors import ApiError, json_response
 from daemon.http.models import ACTIVE, ENDED, EventsQuery, JobEventsOut, JobListOut, JobOut, JobsQuery
 from daemon.http.routing import Routes
@@ -35,8 +35,15 @@ async def list_jobs(request: web.Request, q: JobsQuery) -> web.Response:
 @routes.get("/api/jobs/{job_id}", summary="Read one job", scope="jobs:read", responses={200: JobOut})
 async def get_job(request: web.Request) -> web.Response:
     job_id = inputs.job_id(request)
-    job = await jobs.get_job(request.app[POOL], job_id, jobs.owner(request))
+    cache = request.app[CHANGES].cache
+    owner = jobs.owner(request)
+    job = cache.get(str(job_id))
     if job is None:
+        token = cache.token()
+        job = await jobs.get_job(request.app[POOL], job_id)
+        if job is not None:
+            cache.put(job["job_id"], job, token)
+    if job is None or (owner is not None and job["requested_by"] != owner):
         raise ApiError(404, f"no job {job_id}")
     return json_response(job)
 

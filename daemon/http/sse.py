@@ -20,6 +20,7 @@ import structlog
 from aiohttp import web
 
 from daemon.feeds import Listener
+from daemon.http.job_cache import JobCache
 from daemon.http.errors import ApiError
 
 log = structlog.get_logger()
@@ -54,8 +55,9 @@ class JobChanges:
         self.url = url
         self.by_job: dict[str, set[Subscription]] = {}
         self.everything: set[Subscription] = set()
+        self.cache = JobCache()
         self.listener = Listener(url, CHANNEL, self._on_notify, self._on_connect, check_seconds=check_seconds,
-                                 max_backoff=max_backoff)
+                                 max_backoff=max_backoff, on_disconnect=lambda: self.cache.reset(enabled=False))
         self.connected = self.listener.connected
 
     @property
@@ -95,7 +97,9 @@ class JobChanges:
             change = json.loads(payload)
         except ValueError:
             log.warning("sse.bad_payload", payload=payload[:200])
+            self.cache.reset(enabled=self.cache.enabled)
             return
+        self.cache.invalidate(change.get("job_id"))
         for sub in self.everything:
             if (sub.kind is None or sub.kind == change.get("kind")) and (
                     sub.owner is None or sub.owner == change.get("requested_by")):
@@ -109,6 +113,7 @@ class JobChanges:
         await self.listener.run()
 
     def _on_connect(self, first: bool) -> None:
+        self.cache.reset(enabled=True)
         if not first:
             self._broadcast(("resync", None))
 

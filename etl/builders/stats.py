@@ -253,11 +253,11 @@ def goalie_season_stats(ggs: pd.DataFrame, seasons: pd.Series) -> pd.DataFrame:
 
 
 def team_season_stats(tgs: pd.DataFrame, seasons: pd.Series) -> pd.DataFrame:
-    df = tgs.assign(season_id=tgs["game_id"].map(seasons))
+    df = tgs.assign(season_id=tgs["game_id"].map(seasons), wins=(tgs["result"] == "W").astype("int64"),
+                    losses=(tgs["result"] == "L").astype("int64"), ties=(tgs["result"] == "T").astype("int64"))
     df = df.loc[df["season_id"].notna()]
     official = df.groupby(["season_id", "team_id"]).agg(
-        games_played=("game_id", "nunique"), wins=("result", lambda s: (s == "W").sum()),
-        losses=("result", lambda s: (s == "L").sum()), ties=("result", lambda s: (s == "T").sum()),
+        games_played=("game_id", "nunique"), wins=("wins", "sum"), losses=("losses", "sum"), ties=("ties", "sum"),
         goals_for=("goals", "sum"), goals_against=("goals_against", "sum"))
     complete = df.loc[df["game_status"] == "complete"]
     cols = ["shots", "shots_on_goal", "corsi_for", "corsi_against", "fenwick_for", "fenwick_against",

@@ -1,6 +1,7 @@
--- Live progress: every insert of a job and every change of its status, progress or step is announced on the
--- channel job_changes with a small JSON payload (job_id, kind, status, progress, current_step, requested_by), which the REST API's Server-Sent Events streams fan out to
--- browsers (one LISTEN connection per API process, not one per client).
+-- Live progress: every insert of a job and every change of what the API shows of it (status, progress, step,
+-- cancel request, error, result, attempts) is announced on the channel job_changes with a small JSON payload (job_id, kind, status, progress, current_step, requested_by), which the REST API's Server-Sent Events streams fan out to
+-- browsers (one LISTEN connection per API process, not one per client), and which invalidates the API's cache
+-- of job reads (daemon/http/job_cache.py).
 -- Heartbeats and lease changes do not fire it (the WHEN clause is checked without calling the function), so
 -- the cost is one short pg_notify per job state change.
 
@@ -19,9 +20,11 @@ create trigger job_requests_notify_insert after insert on public.job_requests
     for each row execute function public.job_requests_notify_change();
 
 drop trigger if exists job_requests_notify_update on public.job_requests;
-create trigger job_requests_notify_update after update of status, progress, current_step on public.job_requests
+create trigger job_requests_notify_update
+    after update of status, progress, current_step, cancel_requested, error, result, attempts, params
+    on public.job_requests
     for each row
-    when (old.status is distinct from new.status
-          or old.progress is distinct from new.progress
-          or old.current_step is distinct from new.current_step)
+    when ((old.status, old.progress, old.current_step, old.cancel_requested, old.error, old.attempts)
+          is distinct from (new.status, new.progress, new.current_step, new.cancel_requested, new.error, new.attempts)
+          or old.result is distinct from new.result or old.params is distinct from new.params)
     execute function public.job_requests_notify_change();
