@@ -81,11 +81,13 @@ def _split(tb: TrackedBuild, local: Issues) -> dict[int, GameBuild]:
             if len(df) else {}
     rows: dict[int, list[dict]] = {}
     for row in local.rows:
-        rows.setdefault(int(row["game_id"]), []).append(row)
+        gid = row.get("game_id")
+        rows.setdefault(int(gid) if gid is not None and gid == gid else -1, []).append(row)
     out = {}
-    for gid, source in tb.resolved.sources.items():
+    for n, (gid, source) in enumerate(tb.resolved.sources.items()):
         frames = {name: by_game.get(gid, named[name].iloc[0:0]) for name, by_game in parts.items()}
-        out[gid] = GameBuild(frames, source, gid in tb.swapped, rows.get(gid, []))
+        general = rows.get(-1, []) if n == 0 else []  # issues not tied to a game travel with the first one
+        out[gid] = GameBuild(frames, source, gid in tb.swapped, general + rows.get(gid, []))
     return out
 
 
@@ -103,7 +105,7 @@ def _join(builds: dict[int, GameBuild]) -> TrackedBuild:
 
 
 class BuildMemo:
-    """Where per-game builds are kept between runs (the pipeline passes its read cache)."""
+    """Where per-game builds and file comparisons are kept between runs (the pipeline passes its cache)."""
 
     def get(self, key: str) -> Any:  # pragma: no cover - interface
         raise NotImplementedError

@@ -1,8 +1,10 @@
 """Per-input cache: what a reader produced for one file, keyed by the file's content hash.
 
-Layout: ``<cache_dir>/reads/<sha256>.pkl`` holds a pickled ``CachedRead`` (the TrackedGame or League, or the
-error the reader raised), and ``<cache_dir>/index.json`` remembers which hash each input path had in the last
-run, so games left out of a ``games=[...]`` run keep their previous result. Pickle is fine: the cache is
+Layout: ``<cache_dir>/reads/<sha256>.pkl`` holds a pickled ``CachedRead`` (the TrackedGame, or the error the
+reader raised); ``<league sha>.league.pkl`` the league workbook's build; ``<league sha>-<file sha>.game.pkl`` one
+game's built frames; ``<sha>-<sha>-<0|1>.compare.pkl`` the comparison of two files of a game. ``index.json``
+remembers which hash each input path had in the last run, so games left out of a ``games=[...]`` run keep
+their previous result. After each run, entries naming a hash that is no longer an input are pruned. Pickle is fine: the cache is
 written and read only by this library on the same machine; a corrupt or incompatible entry is ignored.
 """
 
@@ -12,12 +14,14 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CACHE_VERSION = 2
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def file_hash(path: Path) -> str:
@@ -58,6 +62,18 @@ class ReadCache:
         with open(tmp, "wb") as fh:
             pickle.dump(CachedRead(CACHE_VERSION, value, error), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.reads / f"{digest}.pkl")
+
+    def prune(self, keep: set[str]) -> int:
+        """Delete entries that name a content hash not in ``keep`` (inputs that changed or went away)."""
+        removed = 0
+        if not self.reads.is_dir():
+            return 0
+        for path in self.reads.glob("*.pkl"):
+            hashes = set(_HASH.findall(path.name))
+            if hashes and not hashes <= keep:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def load_index(self) -> dict[str, dict[str, Any]]:
         try:

@@ -25,7 +25,7 @@ import pandas as pd
 import structlog
 
 from etl import catalog
-from etl.build import LeagueBuild, build_league, build_tables
+from etl.build import BuildMemo, LeagueBuild, build_league, build_tables
 from etl.builders import qa
 from etl.cache import ReadCache, file_hash
 from etl.canonical import TrackedGame
@@ -192,7 +192,9 @@ def run(
     except BaseException:
         discard(tmp)
         raise
-    cache.save_index({**index, **new_index} if selected is not None else new_index)
+    kept_index = {**index, **new_index} if selected is not None else new_index
+    cache.save_index(kept_index)
+    cache.prune({entry["sha256"] for entry in kept_index.values()})
     step("publish")
     report(1.0, "done")
     issue_rows = tables["qa_data_issues"]
@@ -384,8 +386,8 @@ def _run_reads(tasks: list[tuple[int, Path]], cancelled: Callable[[], bool] | No
             raise
 
 
-class _Memo:
-    """Per-game builds kept in the read cache."""
+class _Memo(BuildMemo):
+    """Per-game builds and file comparisons kept in the read cache."""
 
     def __init__(self, cache: ReadCache):
         self.cache = cache

@@ -133,3 +133,16 @@ def test_incremental_output_equals_a_fresh_run(sample_data, tracking, tmp_path):
     _run(sample_data, tracking, tmp_path / "fresh", tmp_path / "fresh_cache")
     for csv in sorted(out.glob("*.csv")):
         assert csv.read_bytes() == (tmp_path / "fresh" / csv.name).read_bytes(), csv.name
+
+
+def test_cache_keeps_only_entries_of_current_inputs(sample_data, tracking, tmp_path):
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    _run(sample_data, tracking, out, cache)
+    before = {p.name for p in (cache / "reads").glob("*.pkl")}
+    doc = json.loads((tracking / "19038.json").read_text())
+    doc["events"] = doc["events"][:50]
+    (tracking / "19038.json").write_text(json.dumps(doc))
+    _run(sample_data, tracking, out, cache)
+    after = {p.name for p in (cache / "reads").glob("*.pkl")}
+    assert len(after) == len(before)  # the old 19038 read and build replaced, not added
+    assert after != before

@@ -138,7 +138,8 @@ def resolve_tracking(
                                                 "player_id": "str"})
     sources = {t.game_id: t.source_file for t in tracked}
 
-    off = roster.loc[roster["jersey"].notna(), ["game_id", "team_venue", "jersey", "player_id"]].copy()
+    off = roster.loc[roster["jersey"].notna() & roster["game_id"].isin(list(sources)),
+                     ["game_id", "team_venue", "jersey", "player_id"]].copy()
     off["jersey"] = off["jersey"].astype("int64")
     off = off.drop_duplicates(["game_id", "team_venue", "jersey"])
 
