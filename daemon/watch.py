@@ -56,18 +56,8 @@ REQUESTED_BY = "watch"
 
 # An intake rejection is recorded as a job that is failed from the start, with its history row, so the portal
 # and `benchsight jobs` show it beside the others. (A candidate for a SQL function in supabase/migrations/.)
-_RECORD_REJECTED = """
-with job as (
-    insert into public.job_requests (kind, params, status, error, dedupe_key, requested_by, max_attempts,
-                                     finished_at)
-    values ('staging_tracking', $1, 'failed', $2, $3, $4, 1, now())
-    returning id, status, error
-), history as (
-    insert into public.job_events (job_id, status, level, message, data)
-    select job.id, job.status, 'error', job.error, jsonb_build_object('source', 'watch folder') from job
-)
-select id from job
-"""
+# reject_job (supabase/migrations): a failed job plus its history row, in one call.
+_RECORD_REJECTED = "select reject_job('staging_tracking', $1, $2, $3, $4, '{\"source\": \"watch folder\"}')"
 
 _LATEST_BY_KEY = """
 select id, status, error, created_at from public.job_requests

@@ -226,3 +226,15 @@ async def test_warehouse_writers_run_one_at_a_time_across_workers(pool):
     await pool.execute("select finish_job($1, 'a', 'completed')", first["id"])
     c = await queries.claim_jobs(pool, "b", ["etl", "upload"], 10, 30)
     assert [r["id"] for r in c] == [second["id"]]
+
+
+async def test_rejected_request_is_recorded_as_a_failed_job_with_history(pool):
+    job_id = await pool.fetchval("select reject_job('staging_tracking', '{\"file\": \"x.txt\"}', "
+                                 "'x.txt: not a tracker workbook or JSON export', 'k1', 'watch')")
+    row = await queries.get_job(pool, job_id)
+    assert (row["status"], row["attempts"], row["requested_by"]) == ("failed", 0, "watch")
+    assert row["error"].startswith("x.txt") and row["finished_at"] is not None
+    assert await queries.claim_jobs(pool, "w", ["staging_tracking"], 5, 30) == []
+    messages = [r["message"] for r in await pool.fetch(
+        "select message from job_events where job_id = $1 and level = 'error'", job_id)]
+    assert messages == ["x.txt: not a tracker workbook or JSON export"]

@@ -348,3 +348,23 @@ language sql as $$
     insert into public.job_workers as w (worker, info) values (worker, coalesce(info, '{}'::jsonb))
     on conflict (worker) do update set last_seen_at = now(), info = excluded.info;
 $$;
+
+-- A request refused before it could run (an unreadable file dropped in the watch folder, say): recorded as a
+-- failed job with its history row, so it shows wherever every other outcome shows.
+create or replace function public.reject_job(
+    kind text, params jsonb, error text, dedupe_key text default null, requested_by text default null,
+    data jsonb default null
+) returns uuid
+language plpgsql as $$
+declare
+    new_id uuid;
+begin
+    insert into public.job_requests (kind, params, status, error, dedupe_key, requested_by, max_attempts, finished_at)
+    values (reject_job.kind, coalesce(reject_job.params, '{}'::jsonb), 'failed', reject_job.error,
+            reject_job.dedupe_key, reject_job.requested_by, 1, now())
+    returning id into new_id;
+    insert into public.job_events (job_id, status, level, message, data)
+    values (new_id, 'failed', 'error', reject_job.error, reject_job.data);
+    return new_id;
+end;
+$$;

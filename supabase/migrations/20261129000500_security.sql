@@ -173,7 +173,7 @@ begin
           and p.proname in ('job_retry_delay', 'enqueue_job', 'reclaim_expired_jobs', 'start_claimed_jobs',
                             'claim_jobs', 'heartbeat_jobs', 'heartbeat_job', 'report_progress', 'finish_jobs',
                             'finish_job', 'request_cancel', 'request_cancel_as_user', 'release_jobs',
-                            'worker_seen')
+                            'worker_seen', 'reject_job')
     loop
         execute format('revoke all on function %s from public, anon, authenticated', f);
         execute format('grant execute on function %s to service_role', f);
