@@ -60,6 +60,7 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous", frozenset(), "anonymous")
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 LOCAL_ADMIN = Principal("local", ADMIN_SCOPES, "anonymous")
 
 
@@ -201,7 +202,7 @@ Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
-    """The aiohttp middleware: sets request["principal"] or answers 401/429.
+    """The aiohttp middleware: sets request[PRINCIPAL] or answers 401/429.
     Place it inside the error and CORS middlewares, so its answers get CORS headers."""
     required = auth_required(settings)
     secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
@@ -214,10 +215,10 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not required:
-            request["principal"] = LOCAL_ADMIN
+            request[PRINCIPAL] = LOCAL_ADMIN
             return await handler(request)
         if _is_public(request):
-            request["principal"] = ANONYMOUS
+            request[PRINCIPAL] = ANONYMOUS
             return await handler(request)
         try:
             credential = _credential(request)
@@ -239,7 +240,7 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
                 log.info("api.rate_limited", subject=principal.subject, path=request.path, retry_after=wait)
                 return _detail(429, f"rate limit of {settings.api_rate_limit_per_minute} requests a minute "
                                     "reached; retry later", {"Retry-After": str(max(1, math.ceil(wait)))})
-        request["principal"] = principal
+        request[PRINCIPAL] = principal
         return await handler(request)
 
     return authenticate
@@ -253,7 +254,7 @@ def _json_error(status: type[web.HTTPException], detail: str,
 def require_scope(request: web.Request, scope: str) -> Principal:
     """The request's principal when it holds `scope`; else 403 (401 when the auth middleware did not run,
     so a route forgotten by the middleware fails closed)."""
-    principal = request.get("principal")
+    principal = request.get(PRINCIPAL)
     if principal is None:
         raise _json_error(web.HTTPUnauthorized, "authentication required",
                           {"WWW-Authenticate": 'Bearer realm="benchsight"'})

@@ -92,7 +92,7 @@ class TrackedGame:
     home_team_name: str | None = None
     away_team_name: str | None = None
     home_attacks_right_p1: bool | None = None
-    summary: pd.DataFrame | None = None  # per (team_venue, jersey) goals/assists/shots/TOI, set by the pipeline
+    summary: pd.DataFrame | None = None  # per (team_venue, jersey) goals/assists/shots/TOI; None until needed (build.summary_of)
     digest: str | None = None  # the file's content hash, set by the pipeline
 
     @property

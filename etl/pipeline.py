@@ -26,7 +26,6 @@ import structlog
 
 from etl import catalog
 from etl.build import BuildMemo, LeagueBuild, build_league, build_tables
-from etl.builders import qa
 from etl.cache import ReadCache, file_hash
 from etl.canonical import TrackedGame
 from etl.issues import Issues
@@ -348,8 +347,7 @@ def read_tracker_file(path: Path) -> tuple[TrackedGame | None, str | None]:
             tg = read_tracker_workbook(path)
         else:
             tg = read_tracker_json(path, read_json_document(path))
-        tg.summary = qa.tracked_summary(tg.events, tg.event_players, tg.shifts, tg.shift_players)
-        return tg, None
+        return tg, None  # tg.summary is computed only for games read from two files (build.summary_of)
     except InputError as exc:
         return None, str(exc)
     except Exception as exc:  # a reader bug must fail only this game, with the file named

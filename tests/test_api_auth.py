@@ -37,8 +37,8 @@ def bearer(credential: str) -> dict[str, str]:
 
 
 async def whoami(request: web.Request) -> web.Response:
-    return web.json_response({"subject": request["principal"].subject, "via": request["principal"].via,
-                              "scopes": sorted(request["principal"].scopes)})
+    return web.json_response({"subject": request[auth.PRINCIPAL].subject, "via": request[auth.PRINCIPAL].via,
+                              "scopes": sorted(request[auth.PRINCIPAL].scopes)})
 
 
 def protected(scope: str):

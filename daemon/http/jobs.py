@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel
 
+from daemon.auth import PRINCIPAL
 from daemon.http.errors import invalid, json_response
 
 log = structlog.get_logger()
@@ -127,12 +128,12 @@ def job_created_response(job: dict, created: bool) -> web.Response:
 def requested_by(request: web.Request) -> str:
     """Who asked, for job_requests.requested_by: a signed-in user's id (so row-level security shows them the
     job in the portal too), an API key's subject, else 'api' (daemon.auth's Principal decides)."""
-    principal = request.get("principal")
+    principal = request.get(PRINCIPAL)
     return principal.requested_by if principal is not None else "api"
 
 
 def owner(request: web.Request) -> str | None:
     """Whose jobs the caller may see: a signed-in user without admin sees only their own (as row-level
     security does); API keys, admins and unauthenticated local use see all (None)."""
-    principal = request.get("principal")
+    principal = request.get(PRINCIPAL)
     return principal.subject if principal is not None and principal.own_jobs_only else None
