@@ -1,10 +1,18 @@
 """CPU-heavy handler work runs in a child process: the daemon's event loop keeps heartbeating, and cancel
-can terminate the child outright instead of waiting for it to notice."""
+can terminate the child outright instead of waiting for it to notice.
+
+The child leads its own process group, so the processes it starts (the ETL's reader pool) go down with it:
+SIGTERM to the child kills the whole group. On Linux the child also asks for SIGTERM when the daemon dies
+(PR_SET_PDEATHSIG), so a SIGKILLed daemon leaves no orphan work running while another daemon retries the job."""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -19,7 +27,25 @@ class ChildProcessError_(RuntimeError):
     """The function raised in the child; the message is the child's exception text."""
 
 
-def _child_main(conn: Connection, func: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def _kill_own_group(signum: int, frame: object) -> None:
+    os.killpg(0, signal.SIGKILL)
+
+
+def _become_group_leader(parent_pid: int) -> None:
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTERM, _kill_own_group)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the daemon died before the death signal was armed
+        _kill_own_group(signal.SIGTERM, None)
+
+
+def _child_main(conn: Connection, parent_pid: int, func: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    _become_group_leader(parent_pid)
+
     def report(fraction: float, step: str) -> None:
         conn.send(("progress", float(fraction), str(step)))
 
@@ -42,7 +68,8 @@ async def run_in_process(
     """
     loop = asyncio.get_running_loop()
     parent, child = _CONTEXT.Pipe(duplex=False)
-    process = _CONTEXT.Process(target=_child_main, args=(child, func, args, kwargs), daemon=True)
+    # not daemonic: a daemonic process may not start children of its own (the ETL's reader pool)
+    process = _CONTEXT.Process(target=_child_main, args=(child, os.getpid(), func, args, kwargs), daemon=False)
     process.start()
     child.close()
     messages: asyncio.Queue[tuple] = asyncio.Queue()
@@ -74,9 +101,16 @@ async def run_in_process(
         except (ValueError, OSError):
             pass
         if process.is_alive():
-            process.terminate()
+            process.terminate()  # the child's handler takes its whole process group down
             await loop.run_in_executor(None, process.join, 2)
             if process.is_alive():
-                process.kill()
+                _kill_group(process.pid)
                 await loop.run_in_executor(None, process.join, 2)
         parent.close()
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

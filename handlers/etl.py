@@ -14,7 +14,6 @@ files recorded in stage_tracking_files (stored under raw/tracking/ by the stagin
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import shutil
 from pathlib import Path
 from typing import Any, Literal
@@ -60,9 +59,6 @@ class EtlParams(BaseModel):
 def etl_job(blb: str, tracking: list[str], out: str, *, games: list[int] | None, exclude_games: list[int],
             wipe: bool, cache_dir: str, report: Any) -> dict:
     """Runs in the child process (module level, so it can be spawned): etl.run with progress reports."""
-    # run_in_process starts a daemonic child, and daemonic processes may not start the process pool etl.run
-    # reads tracker files with. The pool's workers exit when this process is terminated (their pipe closes).
-    multiprocessing.current_process().daemon = False
     result = etl.run(Path(blb), [Path(t) for t in tracking], Path(out), games=games, exclude_games=exclude_games,
                      wipe=wipe, progress=report, cache_dir=Path(cache_dir))
     return result.to_dict()

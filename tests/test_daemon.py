@@ -269,3 +269,49 @@ def _write_pid_and_wait(path: str, report) -> None:
     with open(path, "w") as f:
         f.write(str(os.getpid()))
     time.sleep(60)
+
+
+async def test_process_work_dies_with_a_killed_daemon(tmp_path):
+    """A daemon killed with SIGKILL leaves no orphan work running (and its grandchildren go too)."""
+    pid_file = tmp_path / "pids"
+    script = (
+        "import asyncio, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        "from daemon.processes import run_in_process\n"
+        "from test_daemon import _spawn_grandchild_and_wait\n"
+        f"asyncio.run(run_in_process(_spawn_grandchild_and_wait, {str(pid_file)!r}))\n"
+    )
+    daemon = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent)
+    try:
+        for _ in range(300):
+            if pid_file.exists() and len(pid_file.read_text().split()) == 2:
+                break
+            await asyncio.sleep(0.05)
+        pids = [int(p) for p in pid_file.read_text().split()]
+        daemon.send_signal(signal.SIGKILL)
+        daemon.wait(10)
+        for _ in range(100):
+            alive = [p for p in pids if _alive(p)]
+            if not alive:
+                break
+            await asyncio.sleep(0.05)
+        assert alive == []
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie waiting for its reaper is dead for our purpose
+        return f.read().split()[2] != "Z"
+
+
+def _spawn_grandchild_and_wait(path: str, report) -> None:
+    grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with open(path, "w") as f:
+        f.write(f"{os.getpid()} {grandchild.pid}")
+    time.sleep(60)
