@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 
 from etl.catalog import TableSpec
-from etl.schema_sql import create_table, identifier, qualified
+from etl.schema_sql import create_table, identifier, qualified, read_only_access
 
 log = structlog.get_logger()
 
@@ -94,7 +94,8 @@ async def load_tables(
         await conn.execute(f"select pg_advisory_xact_lock({_LOCK_KEY}); create schema if not exists {identifier(schema)}")
         await conn.execute("\n".join(  # every new table in one round trip; keys are built after the COPY
             f"drop table if exists {qualified(schema, tf.spec.name + NEW_SUFFIX)};\n"
-            + _without_primary_key(tf.spec, schema, tf.spec.name + NEW_SUFFIX) for tf in files))
+            + _without_primary_key(tf.spec, schema, tf.spec.name + NEW_SUFFIX) + "\n"
+            + read_only_access(schema, tf.spec.name + NEW_SUFFIX) for tf in files))
         for i, tf in enumerate(files):
             name = tf.spec.name
             status = await conn.copy_to_table(

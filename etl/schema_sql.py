@@ -39,6 +39,13 @@ def create_table(spec: TableSpec, *, schema: str = "public", name: str | None = 
     return f"create table {exists}{qualified(schema, name or spec.name)} (\n" + ",\n".join(lines) + "\n);"
 
 
+def read_only_access(schema: str, table: str) -> str:
+    """Row-level security and grants of a warehouse table: readable by Supabase's anon and authenticated roles
+    (the league's public stats), written only by the daemon (SQL function warehouse_access, migrations)."""
+    target = qualified(schema, table).replace("'", "''")
+    return f"select public.warehouse_access('{target}', true);"
+
+
 def reset_script(schema: str = "public", tables: dict[str, TableSpec] | None = None) -> str:
     """The whole warehouse schema: drop and re-create every catalog table, in one transaction."""
     tables = TABLES if tables is None else tables
@@ -55,6 +62,7 @@ def reset_script(schema: str = "public", tables: dict[str, TableSpec] | None = N
             parts.append(f"--   {column} references {ref_table}({ref_column}) (checked by the validate job)")
         parts.append(f"drop table if exists {qualified(schema, spec.name)} cascade;")
         parts.append(create_table(spec, schema=schema))
+        parts.append(read_only_access(schema, spec.name))
     parts.append("")
     parts.append("commit;")
     return "\n".join(parts) + "\n"

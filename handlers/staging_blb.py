@@ -49,8 +49,10 @@ def stage_table_name(table: str) -> str:
 
 
 def stage_table_ddl(table: str) -> str:
-    return (f"create table if not exists public.{stage_table_name(table)} (row_no integer primary key, "
-            "data jsonb not null, source text, staged_at timestamptz not null default now())")
+    name = stage_table_name(table)
+    return (f"create table if not exists public.{name} (row_no integer primary key, "
+            "data jsonb not null, source text, staged_at timestamptz not null default now()); "
+            f"select public.warehouse_access('public.{name}', false)")
 
 
 @handler("staging_blb", StagingBlbParams)

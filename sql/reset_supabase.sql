@@ -10,6 +10,7 @@ create table "public"."dim_league" (
     "league_name" text,
     constraint "dim_league_pkey" primary key ("league_id")
 );
+select public.warehouse_access('"public"."dim_league"', true);
 
 -- dim dim_season: Seasons (from the league workbook).
 --   league_id references dim_league(league_id) (checked by the validate job)
@@ -22,6 +23,7 @@ create table "public"."dim_season" (
     "start_date" date,
     constraint "dim_season_pkey" primary key ("season_id")
 );
+select public.warehouse_access('"public"."dim_season"', true);
 
 -- dim dim_team: Teams (from the league workbook).
 --   league_id references dim_league(league_id) (checked by the validate job)
@@ -38,6 +40,7 @@ create table "public"."dim_team" (
     "team_url" text,
     constraint "dim_team_pkey" primary key ("team_id")
 );
+select public.warehouse_access('"public"."dim_team"', true);
 
 -- dim dim_player: Players (from the league workbook). anonymised_name is the workbook's random name.
 drop table if exists "public"."dim_player" cascade;
@@ -54,6 +57,7 @@ create table "public"."dim_player" (
     "image_url" text,
     constraint "dim_player_pkey" primary key ("player_id")
 );
+select public.warehouse_access('"public"."dim_player"', true);
 
 -- dim dim_schedule: Games as the league schedule lists them (official totals as written in the schedule).
 --   season_id references dim_season(season_id) (checked by the validate job)
@@ -77,6 +81,7 @@ create table "public"."dim_schedule" (
     "game_url" text,
     constraint "dim_schedule_pkey" primary key ("game_id")
 );
+select public.warehouse_access('"public"."dim_schedule"', true);
 
 -- dim dim_event_type: Tracker event types (workbook vocabulary).
 drop table if exists "public"."dim_event_type" cascade;
@@ -90,6 +95,7 @@ create table "public"."dim_event_type" (
     "is_fenwick" boolean,
     constraint "dim_event_type_pkey" primary key ("event_type_id")
 );
+select public.warehouse_access('"public"."dim_event_type"', true);
 
 -- dim dim_event_detail: Event detail vocabulary (workbook).
 drop table if exists "public"."dim_event_detail" cascade;
@@ -107,6 +113,7 @@ create table "public"."dim_event_detail" (
     "danger_potential" text,
     constraint "dim_event_detail_pkey" primary key ("event_detail_id")
 );
+select public.warehouse_access('"public"."dim_event_detail"', true);
 
 -- dim dim_event_detail_2: Second event detail vocabulary (workbook).
 drop table if exists "public"."dim_event_detail_2" cascade;
@@ -125,6 +132,7 @@ create table "public"."dim_event_detail_2" (
     "danger_potential" text,
     constraint "dim_event_detail_2_pkey" primary key ("event_detail_2_id")
 );
+select public.warehouse_access('"public"."dim_event_detail_2"', true);
 
 -- dim dim_play_detail: Play detail vocabulary (workbook dim_play_detail).
 drop table if exists "public"."dim_play_detail" cascade;
@@ -137,6 +145,7 @@ create table "public"."dim_play_detail" (
     "description" text,
     constraint "dim_play_detail_pkey" primary key ("play_detail_id")
 );
+select public.warehouse_access('"public"."dim_play_detail"', true);
 
 -- dim dim_play_detail_2: Second play detail vocabulary (workbook dim_play_detail_2).
 drop table if exists "public"."dim_play_detail_2" cascade;
@@ -149,6 +158,7 @@ create table "public"."dim_play_detail_2" (
     "description" text,
     constraint "dim_play_detail_2_pkey" primary key ("play_detail_id")
 );
+select public.warehouse_access('"public"."dim_play_detail_2"', true);
 
 -- dim dim_period: Periods: 1-3 regulation, 4 overtime, 5 shootout.
 drop table if exists "public"."dim_period" cascade;
@@ -158,6 +168,7 @@ create table "public"."dim_period" (
     "period_type" text,
     constraint "dim_period_pkey" primary key ("period_id")
 );
+select public.warehouse_access('"public"."dim_period"', true);
 
 -- dim dim_strength: Manpower situations 'NvM' (N skaters for the team of reference, M against).
 drop table if exists "public"."dim_strength" cascade;
@@ -169,6 +180,7 @@ create table "public"."dim_strength" (
     "situation" text,
     constraint "dim_strength_pkey" primary key ("strength")
 );
+select public.warehouse_access('"public"."dim_strength"', true);
 
 -- fact fact_gameroster: The official scoresheet: one row per player per game (workbook fact_gameroster).
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -191,6 +203,7 @@ create table "public"."fact_gameroster" (
     "is_sub" boolean,
     constraint "fact_gameroster_pkey" primary key ("game_id", "player_id")
 );
+select public.warehouse_access('"public"."fact_gameroster"', true);
 
 -- fact fact_events: One row per tracked event. Clocks are seconds remaining in the period.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -216,6 +229,7 @@ create table "public"."fact_events" (
     "source_file" text,
     constraint "fact_events_pkey" primary key ("game_id", "event_id")
 );
+select public.warehouse_access('"public"."fact_events"', true);
 
 -- fact fact_event_players: One row per player in an event: role event_player_N (event team) or opp_player_N (opponent).
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -238,6 +252,7 @@ create table "public"."fact_event_players" (
     "play_success" text,
     constraint "fact_event_players_pkey" primary key ("game_id", "event_id", "seq")
 );
+select public.warehouse_access('"public"."fact_event_players"', true);
 
 -- fact fact_shifts: One row per shift (interval between line changes); strength is home v away skaters.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -259,6 +274,7 @@ create table "public"."fact_shifts" (
     "source_file" text,
     constraint "fact_shifts_pkey" primary key ("game_id", "shift_id")
 );
+select public.warehouse_access('"public"."fact_shifts"', true);
 
 -- fact fact_shift_players: One row per player on the ice in a shift (slots F1 F2 F3 D1 D2 X G).
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -276,6 +292,7 @@ create table "public"."fact_shift_players" (
     "is_goalie" boolean,
     constraint "fact_shift_players_pkey" primary key ("game_id", "shift_id", "team_venue", "slot")
 );
+select public.warehouse_access('"public"."fact_shift_players"', true);
 
 -- fact fact_goals: Tracked goals (event type Goal) with scorer and linked assists.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -299,6 +316,7 @@ create table "public"."fact_goals" (
     "strength" text,
     constraint "fact_goals_pkey" primary key ("game_id", "event_id")
 );
+select public.warehouse_access('"public"."fact_goals"', true);
 
 -- fact fact_shots: Tracked shot attempts (event type Shot).
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -326,6 +344,7 @@ create table "public"."fact_shots" (
     "angle_deg" double precision,
     constraint "fact_shots_pkey" primary key ("game_id", "event_id")
 );
+select public.warehouse_access('"public"."fact_shots"', true);
 
 -- fact fact_faceoffs: Tracked faceoffs; the event team won the draw.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -345,6 +364,7 @@ create table "public"."fact_faceoffs" (
     "loser_jersey" bigint,
     constraint "fact_faceoffs_pkey" primary key ("game_id", "event_id")
 );
+select public.warehouse_access('"public"."fact_faceoffs"', true);
 
 -- fact fact_zone_entries: Tracked zone entries (Zone_Entry_Exit / Zone_Entry).
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -363,6 +383,7 @@ create table "public"."fact_zone_entries" (
     "success" boolean,
     constraint "fact_zone_entries_pkey" primary key ("game_id", "event_id")
 );
+select public.warehouse_access('"public"."fact_zone_entries"', true);
 
 -- fact fact_zone_exits: Tracked zone exits (Zone_Entry_Exit / Zone_Exit).
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -381,6 +402,7 @@ create table "public"."fact_zone_exits" (
     "success" boolean,
     constraint "fact_zone_exits_pkey" primary key ("game_id", "event_id")
 );
+select public.warehouse_access('"public"."fact_zone_exits"', true);
 
 -- fact fact_player_game_stats: Per player per game: official goals/assists/points (scoresheet) and tracked stats (events, shifts). Tracked columns are null when the game is untracked; toi/shift/on-ice columns null without shifts.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -423,6 +445,7 @@ create table "public"."fact_player_game_stats" (
     "zone_exits" bigint,
     constraint "fact_player_game_stats_pkey" primary key ("game_id", "player_id")
 );
+select public.warehouse_access('"public"."fact_player_game_stats"', true);
 
 -- fact fact_goalie_game_stats: Per goalie per game: tracked shots against, saves, goals against.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -442,6 +465,7 @@ create table "public"."fact_goalie_game_stats" (
     "toi_seconds" double precision,
     constraint "fact_goalie_game_stats_pkey" primary key ("game_id", "player_id")
 );
+select public.warehouse_access('"public"."fact_goalie_game_stats"', true);
 
 -- fact fact_team_game_stats: Per team per game: official result and tracked team totals.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -472,6 +496,7 @@ create table "public"."fact_team_game_stats" (
     "zone_exits" bigint,
     constraint "fact_team_game_stats_pkey" primary key ("game_id", "team_id")
 );
+select public.warehouse_access('"public"."fact_team_game_stats"', true);
 
 -- fact fact_player_season_stats: Per player per season: official totals over all games; tracked totals over complete games only.
 --   season_id references dim_season(season_id) (checked by the validate job)
@@ -510,6 +535,7 @@ create table "public"."fact_player_season_stats" (
     "zone_exits" bigint,
     constraint "fact_player_season_stats_pkey" primary key ("season_id", "player_id")
 );
+select public.warehouse_access('"public"."fact_player_season_stats"', true);
 
 -- fact fact_goalie_season_stats: Per goalie per season; tracked columns over complete games only.
 --   season_id references dim_season(season_id) (checked by the validate job)
@@ -527,6 +553,7 @@ create table "public"."fact_goalie_season_stats" (
     "save_pct" double precision,
     constraint "fact_goalie_season_stats_pkey" primary key ("season_id", "player_id")
 );
+select public.warehouse_access('"public"."fact_goalie_season_stats"', true);
 
 -- fact fact_team_season_stats: Per team per season; tracked columns over complete games only.
 --   season_id references dim_season(season_id) (checked by the validate job)
@@ -552,6 +579,7 @@ create table "public"."fact_team_season_stats" (
     "faceoff_losses" bigint,
     constraint "fact_team_season_stats_pkey" primary key ("season_id", "team_id")
 );
+select public.warehouse_access('"public"."fact_team_season_stats"', true);
 
 -- qa qa_game_completeness: Per game: tracked vs official goals; status complete / partial / untracked.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
@@ -574,6 +602,7 @@ create table "public"."qa_game_completeness" (
     "note" text,
     constraint "qa_game_completeness_pkey" primary key ("game_id")
 );
+select public.warehouse_access('"public"."qa_game_completeness"', true);
 
 -- qa qa_data_issues: Every anomaly found in the inputs, with what the ETL did about it.
 drop table if exists "public"."qa_data_issues" cascade;
@@ -590,5 +619,6 @@ create table "public"."qa_data_issues" (
     "action" text,
     constraint "qa_data_issues_pkey" primary key ("issue_id")
 );
+select public.warehouse_access('"public"."qa_data_issues"', true);
 
 commit;

@@ -273,3 +273,26 @@ async def test_daemon_connected_as_a_service_role_member_runs_jobs(settings, poo
     assert done["attempts"] == 1
     workers = await pool.fetchval("select count(*) from job_workers where worker = $1", settings.worker_id)
     assert workers == 1
+
+
+async def test_uploaded_warehouse_is_readable_by_clients_and_staging_is_not(settings, pool):
+    """Dashboards read league stats with the anon key; nobody but the daemon touches staging or writes."""
+    from daemon import queries
+    from daemon_harness import running_daemon, wait_for_status
+    from handlers_output import write_catalog_output
+
+    write_catalog_output(settings.output_dir, rows=5, tag="a")
+    job = await queries.enqueue_job(pool, "upload", {"mode": "tables", "tables": ["dim_team"]})
+    async with running_daemon(settings):
+        done = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=60)
+    assert done["status"] == "completed", done["error"]
+    async with pool.acquire() as conn:
+        for role in ("anon", "authenticated"):
+            async with conn.transaction():
+                await conn.execute(f"set local role {role}")
+                assert await conn.fetchval("select count(*) from public.dim_team") == 5
+                for statement in ("delete from public.dim_team", "select count(*) from public.stage_events",
+                                  "select count(*) from public.warehouse_loads"):
+                    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                        async with conn.transaction():
+                            await conn.execute(statement)
