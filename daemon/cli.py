@@ -8,11 +8,11 @@ import sys
 from uuid import UUID
 
 import click
-import structlog
 
 from daemon import database, logs, queries, service
 from daemon.apikeys import apikey_command
 from daemon.config import Settings
+from daemon.http import serve
 from etl.cli import etl_command
 
 EXIT_BY_STATUS = {"completed": 0, "failed": 1, "cancelled": 2}
@@ -50,11 +50,9 @@ def up() -> None:
     settings = _settings()
     url = _url(settings, service=True)
     click.echo(f"database: {_redacted(url)}")
-    extra = _http_server()
-    if extra is not None:
-        click.echo(f"api: http://{settings.api_host}:{settings.api_port}/api/health")
+    click.echo(f"api: http://{settings.api_host}:{settings.api_port}/api/docs")
     click.echo(f"daemon: worker {settings.worker_id}, data dir {settings.data_dir}")
-    _run(service.run_worker(settings, extra=extra))
+    _run(service.run_worker(settings, extra=serve))
 
 
 @main.command()
@@ -69,8 +67,6 @@ def api() -> None:
     settings = _settings()
 
     async def run() -> None:
-        from daemon.http import serve
-
         url = database.database_url(settings, service=True)
         await service.migrate(url, settings)
         stop = asyncio.Event()
@@ -210,16 +206,6 @@ def _redacted(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
-
-
-def _http_server():
-    """The HTTP API's serve coroutine, once the API package exists."""
-    try:
-        from daemon.http import serve
-    except ImportError:
-        structlog.get_logger().warning("api.unavailable", hint="daemon.http is not installed")
-        return None
-    return serve
 
 
 main.add_command(etl_command)
