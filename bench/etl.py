@@ -46,13 +46,16 @@ def _peak_mb() -> float:
 
 
 class TreeMemory:
-    """Samples the summed RSS of this process and its children (the ETL may read in a process pool).
+    """Samples the summed RSS of a process (the benchmark worker) and its children (the ETL may read in a
+    process pool).
 
-    Summing RSS counts pages shared between a forked parent and its children more than once, so this
-    is an upper bound on the memory the run needs."""
+    It samples from the parent, not from a thread inside the worker: etl.run forks its readers only when
+    its process runs a single thread (as under the CLI), so a sampling thread in the worker would
+    change the code path measured. Summing RSS counts pages shared between a forked parent and its
+    children more than once, so this is an upper bound on the memory the run needs."""
 
-    def __init__(self, interval: float = 0.05) -> None:
-        self.interval, self.peak_bytes = interval, 0
+    def __init__(self, pid: int | None = None, interval: float = 0.05) -> None:
+        self.pid, self.interval, self.peak_bytes = pid, interval, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -61,7 +64,10 @@ class TreeMemory:
             import psutil
         except ImportError:
             return
-        me = psutil.Process()
+        try:
+            me = psutil.Process(self.pid)
+        except psutil.Error:
+            return
         while not self._stop.is_set():
             total = 0
             for proc in [me, *me.children(recursive=True)]:
@@ -82,7 +88,7 @@ class TreeMemory:
 
     @property
     def peak_mb(self) -> float:
-        return max(self.peak_bytes / 2**20, _peak_mb())
+        return self.peak_bytes / 2**20
 
 
 # ---- worker side: one measurement per process ---------------------------------------------------------
@@ -114,12 +120,11 @@ def _worker(case: dict) -> dict:
 
     blb, tracking = Path(case["blb"]), [Path(p) for p in case["tracking"]]
     work = Path(case["work"])
-    if kind == "full":
-        with TreeMemory() as memory:
-            started = time.perf_counter()
-            report = _etl_run(blb, tracking, work / "out", work / "cache")
-            seconds = time.perf_counter() - started
-        return {"seconds": seconds, "peak_mb": memory.peak_mb, "games": len(report.games),
+    if kind == "full":  # the parent samples this process tree's memory (TreeMemory)
+        started = time.perf_counter()
+        report = _etl_run(blb, tracking, work / "out", work / "cache")
+        seconds = time.perf_counter() - started
+        return {"seconds": seconds, "peak_mb": _peak_mb(), "games": len(report.games),
                 "rows": sum(report.tables.values()), "status": report.status, "timings": report.timings}
     if kind == "incremental":
         _etl_run(blb, tracking, work / "out", work / "cache")
@@ -156,11 +161,15 @@ def _change_one_game(path: Path) -> str:
 
 def _measure(case: dict) -> dict:
     """Run one case in a fresh interpreter and return what it reports."""
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(case)],
-                          capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(case)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    with TreeMemory(proc.pid) as memory:
+        stdout, stderr = proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"benchmark case {case['kind']} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"benchmark case {case['kind']} failed:\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_mb"] = max(result["peak_mb"], memory.peak_mb)  # sampled tree, or the worker's own peak
+    return result
 
 
 class Table:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from etl import catalog
@@ -38,9 +39,15 @@ class TrackedBuild:
     swapped: set[int]
 
 
-def summary_of(tg: TrackedGame, swapped: bool = False) -> pd.DataFrame:
-    s = tg.summary if tg.summary is not None else qa.tracked_summary(
-        tg.events, tg.event_players, tg.shifts, tg.shift_players)
+def summary_of(tg: TrackedGame, swapped: bool = False, memo: "BuildMemo | None" = None) -> pd.DataFrame:
+    """The file's tracked summary with home/away swapped if asked; kept in ``memo`` by the file's hash, so
+    when one file of a game changes the other file's summary is not computed again."""
+    if tg._summary is None and memo is not None and tg.digest:
+        key = f"{tg.digest}.summary"
+        tg.summary = memo.get(key)
+        if tg._summary is None:
+            memo.put(key, tg.summary)
+    s = tg.summary
     return s.rename(index={"home": "away", "away": "home"}, level="team_venue") if swapped else s
 
 
@@ -50,11 +57,12 @@ def build_tracked(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.Da
     shifts = ev_builders.shift_table(r)
     onice = stats.on_ice(r, shifts)
     shots = ev_builders.fact_shots(r)
-    goals = ev_builders.fact_goals(r, onice, issues)
+    assists = ev_builders.linked_assists(r.events, r.event_players)  # goals and player stats both use it
+    goals = ev_builders.fact_goals(r, onice, issues, assists)
     faceoffs = ev_builders.fact_faceoffs(r)
     entries = ev_builders.fact_zone_entries(r)
     exits = ev_builders.fact_zone_exits(r)
-    ps = stats.tracked_player_stats(r, shifts, onice, shots, goals, faceoffs, entries, exits)
+    ps = stats.tracked_player_stats(r, shifts, onice, shots, goals, faceoffs, entries, exits, assists)
     return TrackedBuild(r, shifts, onice, shots, goals, faceoffs, entries, exits, ps, r.swapped)
 
 
@@ -72,23 +80,41 @@ class GameBuild:
     issue_rows: list[dict]
 
 
-def _split(tb: TrackedBuild, local: Issues) -> dict[int, GameBuild]:
-    parts: dict[str, dict[int, pd.DataFrame]] = {}
-    named = {f"resolved.{n}": getattr(tb.resolved, n) for n in _RESOLVED_FRAMES}
-    named.update({n: getattr(tb, n) for n in _BUILD_FRAMES})
-    for name, df in named.items():
-        parts[name] = {int(g): part for g, part in df.groupby(df["game_id"].astype("int64"), sort=False)} \
-            if len(df) else {}
+def _split(tb: TrackedBuild, local: Issues) -> tuple[TrackedBuild, Any]:
+    """``tb`` in game order (as ``_join`` of its games' parts gives it) and a generator of (game_id, GameBuild)
+    per game, one at a time; each game's frames are slices of the ordered frames, not copies."""
+    ordered_tb = _in_game_order(tb)
+    named = {f"resolved.{n}": getattr(ordered_tb.resolved, n) for n in _RESOLVED_FRAMES}
+    named.update({n: getattr(ordered_tb, n) for n in _BUILD_FRAMES})
+    game_ids = {name: df["game_id"].to_numpy(dtype="int64") for name, df in named.items()}
     rows: dict[int, list[dict]] = {}
     for row in local.rows:
         gid = row.get("game_id")
         rows.setdefault(int(gid) if gid is not None and gid == gid else -1, []).append(row)
-    out = {}
-    for n, (gid, source) in enumerate(tb.resolved.sources.items()):
-        frames = {name: by_game.get(gid, named[name].iloc[0:0]) for name, by_game in parts.items()}
-        general = rows.get(-1, []) if n == 0 else []  # issues not tied to a game travel with the first one
-        out[gid] = GameBuild(frames, source, gid in tb.swapped, general + rows.get(gid, []))
-    return out
+
+    def parts():
+        for n, (gid, source) in enumerate(tb.resolved.sources.items()):
+            frames = {}
+            for name, df in named.items():
+                ids = game_ids[name]
+                frames[name] = df.iloc[np.searchsorted(ids, gid, "left"):np.searchsorted(ids, gid, "right")]
+            general = rows.get(-1, []) if n == 0 else []  # issues not tied to a game travel with the first one
+            yield gid, GameBuild(frames, source, gid in tb.swapped, general + rows.get(gid, []))
+
+    return ordered_tb, parts()
+
+
+def _in_game_order(tb: TrackedBuild) -> TrackedBuild:
+    """``tb`` with every frame's rows ordered by game id (stable) and sources by game id."""
+    def ordered(df: pd.DataFrame) -> pd.DataFrame:
+        order = np.argsort(df["game_id"].to_numpy(dtype="int64"), kind="stable") if len(df) else []
+        return df.take(order).reset_index(drop=True)
+
+    r = tb.resolved
+    resolved = Resolved(*(ordered(getattr(r, n)) for n in _RESOLVED_FRAMES),
+                        sources={g: r.sources[g] for g in sorted(r.sources)},
+                        swapped={g for g in sorted(r.sources) if g in r.swapped})
+    return TrackedBuild(resolved, *(ordered(getattr(tb, n)) for n in _BUILD_FRAMES), resolved.swapped)
 
 
 def _join(builds: dict[int, GameBuild]) -> TrackedBuild:
@@ -130,19 +156,23 @@ def build_tracked_by_game(tracked: list[TrackedGame], games: pd.DataFrame, roste
             builds[t.game_id] = hit
         else:
             todo.append(t)
+    all_fresh = not builds
+    built = None
     if todo or not tracked:
         local = Issues()
-        fresh = _split(build_tracked(todo, games, roster, local), local)
-        for gid, gb in fresh.items():
-            builds[gid] = gb
-            t = next(t for t in todo if t.game_id == gid)
-            if memo is not None and t.digest:
+        built, parts = _split(build_tracked(todo, games, roster, local), local)
+        digests = {t.game_id: t.digest for t in todo}
+        for gid, gb in parts:
+            if memo is not None and digests.get(gid):
                 memo.put(keys[gid], gb)
+            if all_fresh:  # ``built`` is the join of these parts: keep only their issues
+                gb = GameBuild({}, gb.source, gb.swapped, gb.issue_rows)
+            builds[gid] = gb
     if not builds:
         return build_tracked([], games, roster, issues)
     for gid in sorted(builds):
         issues.rows.extend(builds[gid].issue_rows)
-    return _join(builds)
+    return built if all_fresh else _join(builds)
 
 
 @dataclass
@@ -214,7 +244,7 @@ def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list
         rows = memo.get(key) if memo is not None and prim.digest and alt.digest else None
         if rows is None:
             found = Issues()
-            qa.source_disagreements(alt.game_id, summary_of(prim, swapped=swapped), summary_of(alt),
+            qa.source_disagreements(alt.game_id, summary_of(prim, swapped, memo), summary_of(alt, memo=memo),
                                     prim.source_file, alt.source_file, found)
             rows = found.rows
             if memo is not None and prim.digest and alt.digest:

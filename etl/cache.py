@@ -2,7 +2,8 @@
 
 Layout: ``<cache_dir>/reads/<sha256>.pkl`` holds a pickled ``CachedRead`` (the TrackedGame, or the error the
 reader raised); ``<league sha>.league.pkl`` the league workbook's build; ``<league sha>-<file sha>.game.pkl`` one
-game's built frames; ``<sha>-<sha>-<0|1>.compare.pkl`` the comparison of two files of a game. ``index.json``
+game's built frames; ``<sha>-<sha>-<0|1>.compare.pkl`` the comparison of two files of a game;
+``<file sha>.summary.pkl`` a file's tracked summary (files of games read from two files). ``index.json``
 remembers which hash each input path had in the last run, so games left out of a ``games=[...]`` run keep
 their previous result. After each run, entries naming a hash that is no longer an input are pruned. Pickle is fine: the cache is
 written and read only by this library on the same machine; a corrupt or incompatible entry is ignored.
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: TrackedGame.summary computed on first use (pickles hold _summary)
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 

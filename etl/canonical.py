@@ -49,13 +49,24 @@ ROSTER_COLUMNS = {
 SHIFT_SLOTS = ("F1", "F2", "F3", "D1", "D2", "X", "G")
 
 
+_NULL_TEXT = ["", "nan", "None"]
+
+
 def typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Return df with exactly ``columns`` (missing ones filled with nulls) cast to their dtypes."""
+    """Return df with exactly ``columns`` (missing ones filled with nulls) cast to their dtypes.
+
+    Readers call this for every table of every file, so it skips realigning a frame that already has a
+    0..n-1 index, and text is worked out once per distinct value (``per_distinct``). That also leaves one
+    string object per distinct value, the cells pointing to it: a parsed file holds a new object per cell
+    although a column repeats a few hundred values ('Pass', 'home', player ids), so this halves a game's
+    canonical frames in memory and shrinks the cache's pickles (pickle writes a shared object once)."""
     out = {}
     n = len(df)
+    aligned = isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1
     for name, dtype in columns.items():
         s = df[name] if name in df.columns else pd.Series([None] * n, dtype=object)
-        s = s.reset_index(drop=True)
+        if not aligned:
+            s = s.reset_index(drop=True)
         if dtype == "Int64":
             s = pd.to_numeric(s, errors="coerce")
             if pd.api.types.is_float_dtype(s.dtype):
@@ -66,10 +77,15 @@ def typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         elif dtype == "boolean":
             s = s.astype("boolean")
         else:
-            s = s.astype("str")
-            s = s.where(~s.isin(["", "nan", "None"]))
+            s = per_distinct(s, _as_text)
         out[name] = s
-    return pd.DataFrame(out, index=pd.RangeIndex(n))
+    return pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    s = s.astype("str")
+    blank = s.isin(_NULL_TEXT)
+    return s.where(~blank) if blank.any() else s
 
 
 def empty(columns: dict[str, str]) -> pd.DataFrame:
@@ -92,8 +108,22 @@ class TrackedGame:
     home_team_name: str | None = None
     away_team_name: str | None = None
     home_attacks_right_p1: bool | None = None
-    summary: pd.DataFrame | None = None  # per (team_venue, jersey) goals/assists/shots/TOI; None until needed (build.summary_of)
+    _summary: pd.DataFrame | None = field(default=None, repr=False)  # see ``summary``
     digest: str | None = None  # the file's content hash, set by the pipeline
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per (team_venue, jersey) goals, assists, shots and TOI (qa.tracked_summary), computed on first use:
+        only games read from two files compare them, so most files never need it."""
+        if self._summary is None:
+            from etl.builders.qa import tracked_summary  # the builders import this module
+
+            self._summary = tracked_summary(self.events, self.event_players, self.shifts, self.shift_players)
+        return self._summary
+
+    @summary.setter
+    def summary(self, value: pd.DataFrame | None) -> None:
+        self._summary = value
 
     @property
     def detail_score(self) -> tuple[int, int, int]:
@@ -104,11 +134,50 @@ class TrackedGame:
 _CLOCK = re.compile(r"^\s*(\d{1,3}):(\d{1,2}(?:\.\d*)?)(?::(\d{1,2}(?:\.\d*)?))?\s*$")
 
 
+def per_distinct(values: pd.Series, func) -> pd.DataFrame | pd.Series:
+    """``func(values)`` (a frame or series) computed once per distinct value, spread back to ``values``' index.
+
+    Tracker columns repeat a few values over thousands of rows (player roles), and the regex is the costly
+    part; a missing value gets NaN (what ``func`` gives for it). Only for text: other cells can be equal
+    but print differently (5 == 5.0 == True), so a column holding any is worked out row by row."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return func(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    result = func(pd.Series(uniques.to_numpy(dtype=object), dtype=object))
+    spread = result.reindex(codes)  # -1 (missing) is not a label: a row of NaN
+    spread.index = values.index
+    if isinstance(spread, pd.Series):
+        spread.name = values.name
+    return spread
+
+
+_KNOWN_CLOCKS: dict[str, float] = {}  # clock text -> seconds: a season repeats the same ~1100 clocks
+
+
 def parse_clock(values: pd.Series) -> pd.Series:
     """Parse 'MM:SS' (or 'H:MM:SS') clock strings to whole seconds; unparseable values become NaN.
 
-    Trackers write the period's last second as '00:0.01'; clocks are rounded to the second.
+    Trackers write the period's last second as '00:0.01'; clocks are rounded to the second. Each distinct
+    clock is parsed once per process (remembered), so a game costs a hash lookup per row.
     """
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (a malformed file): every row
+        return _parse_clock(values)
+    distinct = uniques.to_numpy(dtype=object)
+    seconds = {v: _KNOWN_CLOCKS.get(v) for v in distinct if type(v) is str}
+    new = [v for v in distinct if seconds.get(v) is None]
+    if new:
+        parsed = dict(zip(new, _parse_clock(pd.Series(new, dtype=object)).to_numpy()))
+        seconds.update(parsed)
+        if len(_KNOWN_CLOCKS) > 100_000:
+            _KNOWN_CLOCKS.clear()
+        _KNOWN_CLOCKS.update((v, x) for v, x in parsed.items() if type(v) is str)
+    table = np.array([seconds[v] for v in distinct] + [np.nan], dtype="float64")
+    return pd.Series(table[codes], index=values.index, dtype="float64")
+
+
+def _parse_clock(values: pd.Series) -> pd.Series:
     s = values.astype("str")
     parts = s.str.extract(_CLOCK)
     a = pd.to_numeric(parts[0], errors="coerce")
@@ -120,7 +189,12 @@ def parse_clock(values: pd.Series) -> pd.Series:
 
 
 def normalise_detail(values: pd.Series) -> pd.Series:
-    """Tracker generations spell details 'Pass-Completed' or 'Pass_Completed'; use the workbook's '_' form."""
+    """Tracker generations spell details 'Pass-Completed' or 'Pass_Completed'; use the workbook's '_' form.
+    Worked out once per distinct detail."""
+    return per_distinct(values, _normalise_detail)
+
+
+def _normalise_detail(values: pd.Series) -> pd.Series:
     s = values.astype("str").str.strip()
     s = s.where(~s.isin(["", "nan", "None"]))
     return s.str.replace("-", "_", regex=False)

@@ -75,14 +75,23 @@ def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     missing = [c for c in spec.column_names if c not in df.columns]
     if missing:
         raise ValueError(f"builder for {spec.name} did not produce columns {missing}")
+    if not _is_positional(df.index):
+        df = df.reset_index(drop=True)  # once for the frame (copy-on-write: no data copied), not per column
     out = {}
     for col in spec.columns:
         out[col.name] = _cast(df[col.name], col.type)
-    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)), copy=False)
+
+
+def _is_positional(index: pd.Index) -> bool:
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def _cast(s: pd.Series, type_: str) -> pd.Series:
-    s = s.reset_index(drop=True)
+    if not _is_positional(s.index):
+        s = s.reset_index(drop=True)
+    if type_ in ("int", "float", "bool", "text") and s.dtype == PANDAS_DTYPES[type_]:
+        return s  # already the catalog's dtype: every cast below would return it unchanged
     if type_ == "int":
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             s = pd.to_numeric(s, errors="coerce")

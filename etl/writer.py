@@ -25,19 +25,25 @@ def staging_dir(out: Path) -> Path:
     return tmp
 
 
-def table_csv(spec: TableSpec, df: pd.DataFrame) -> bytes:
-    """A conformed table as CSV bytes: header row, empty field for null, ISO dates."""
-    out = df.copy()
+def _csv_ready(spec: TableSpec, df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy(deep=False)  # date columns are replaced, not changed in place: the data need not be copied
     for col in spec.columns:
         if col.type == "date":
             out[col.name] = out[col.name].dt.strftime("%Y-%m-%d")
         elif col.type == "timestamp":
             out[col.name] = out[col.name].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    return out.to_csv(index=False, na_rep="", lineterminator="\n").encode()
+    return out
+
+
+def table_csv(spec: TableSpec, df: pd.DataFrame) -> bytes:
+    """A conformed table as CSV bytes: header row, empty field for null, ISO dates."""
+    return _csv_ready(spec, df).to_csv(index=False, na_rep="", lineterminator="\n").encode()
 
 
 def write_table(folder: Path, spec: TableSpec, df: pd.DataFrame) -> None:
-    (folder / f"{spec.name}.csv").write_bytes(table_csv(spec, df))
+    """The bytes of ``table_csv``, streamed to the file (a season's largest table is ~100 MB of text)."""
+    _csv_ready(spec, df).to_csv(folder / f"{spec.name}.csv", index=False, na_rep="", lineterminator="\n",
+                                encoding="utf-8")
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

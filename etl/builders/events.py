@@ -22,15 +22,29 @@ from etl.issues import Issues
 NET_X = 89.0  # goal lines at x = +-89 ft on a 200 x 85 rink centred at (0, 0)
 
 
+def source_files(game_id: pd.Series, sources: dict[int, str]) -> pd.Series:
+    """Each row's source file by its game id, looked up once per game (a season has ~1M event rows)."""
+    codes, uniques = pd.factorize(game_id, use_na_sentinel=True)
+    names = np.array([sources.get(int(g)) for g in uniques] + [None], dtype=object)  # code -1: no game
+    return pd.Series(names[codes], index=game_id.index, dtype=object)
+
+
 def fact_events(r: Resolved) -> pd.DataFrame:
-    ev = r.events.copy()
-    ev["source_file"] = ev["game_id"].map(lambda g: r.sources.get(int(g)))
+    ev = r.events.copy(deep=False)
+    ev["source_file"] = source_files(ev["game_id"], r.sources)
     return ev
 
 
 def fact_event_players(r: Resolved) -> pd.DataFrame:
-    ep = r.event_players.copy()
-    ep["role"] = np.where(ep["side"] == "event", "event_player_", "opp_player_") + ep["role_number"].astype(str)
+    """Event players with their role name ('event_player_1', 'opp_player_2', ...), formed once per distinct
+    (side, number) pair rather than once per row."""
+    ep = r.event_players.copy(deep=False)
+    codes, numbers = pd.factorize(ep["role_number"], use_na_sentinel=False)
+    pairs_event = np.repeat([False, True], len(numbers))  # every (side, number) pair: opp first, then event
+    pairs_number = pd.Series(np.tile(np.asarray(numbers, dtype=object), 2), dtype=ep["role_number"].dtype)
+    names = (np.where(pairs_event, "event_player_", "opp_player_") + pairs_number.astype(str)).to_numpy()
+    is_event = (ep["side"] == "event").to_numpy(dtype=bool)
+    ep["role"] = pd.Series(names[is_event * len(numbers) + codes], index=ep.index, dtype="str")
     return ep
 
 
@@ -53,7 +67,7 @@ def shift_table(r: Resolved) -> pd.DataFrame:
     sh["home_empty_net"] = goalies["home"].reindex(key).fillna(0).to_numpy() == 0
     sh["away_empty_net"] = goalies["away"].reindex(key).fillna(0).to_numpy() == 0
     sh["strength"] = sh["home_skaters"].astype(int).astype(str) + "v" + sh["away_skaters"].astype(int).astype(str)
-    sh["source_file"] = sh["game_id"].map(lambda g: r.sources.get(int(g)))
+    sh["source_file"] = source_files(sh["game_id"], r.sources)
     return sh
 
 
@@ -132,13 +146,15 @@ def linked_assists(events: pd.DataFrame, event_players: pd.DataFrame) -> pd.Data
     return pd.concat([linked, m.loc[~ok]], ignore_index=True).drop(columns=["order", "gv", "goal_period"])
 
 
-def fact_goals(r: Resolved, shifts_onice: pd.DataFrame | None, issues: Issues) -> pd.DataFrame:
+def fact_goals(r: Resolved, shifts_onice: pd.DataFrame | None, issues: Issues,
+               assists: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``assists``: linked_assists(r.events, r.event_players) when the caller has it already."""
     ev = r.events.loc[r.events["event_type"] == "Goal"]
     goals = ev[["game_id", "event_id", "period", "clock_start_s", "team_id", "team_venue", "event_detail_2",
                 "strength"]].rename(columns={"clock_start_s": "clock_s", "event_detail_2": "goal_type"})
     goals = goals.merge(_player(r.event_players, "event", 1, "scorer"), on=["game_id", "event_id"], how="left")
     goals = goals.drop(columns=["scorer_team_id"])
-    la = linked_assists(r.events, r.event_players)
+    la = linked_assists(r.events, r.event_players) if assists is None else assists
     orphans = la.loc[la["goal_event_id"].isna()]
     if len(orphans):
         issues.add_frame(pd.DataFrame({

@@ -57,13 +57,15 @@ def _count(df: pd.DataFrame, name: str, player_col: str = "player_id", weight: p
 
 def tracked_player_stats(r: Resolved, shifts: pd.DataFrame, onice: pd.DataFrame, shots: pd.DataFrame,
                          goals: pd.DataFrame, faceoffs: pd.DataFrame, entries: pd.DataFrame,
-                         exits: pd.DataFrame) -> pd.DataFrame:
-    """Tracked stats per (game_id, player_id) for players with a known player_id."""
+                         exits: pd.DataFrame, assists: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Tracked stats per (game_id, player_id) for players with a known player_id.
+
+    ``assists``: linked_assists(r.events, r.event_players) when the caller has it already."""
     ev, ep = r.events, r.event_players
     parts = [
         _count(goals, "tracked_goals", "scorer_player_id"),
     ]
-    a = linked_assists(r.events, r.event_players)
+    a = linked_assists(r.events, r.event_players) if assists is None else assists
     a = a.loc[a["goal_event_id"].notna()]
     parts.append(_count(a.loc[a["assist_kind"] == 1], "tracked_primary_assists"))
     parts.append(_count(a.loc[a["assist_kind"] == 2], "tracked_secondary_assists"))

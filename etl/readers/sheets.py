@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
+from etl.canonical import per_distinct
+
 
 class InputError(Exception):
     """An input file cannot be used; the message names the file, sheet, column or row."""
@@ -67,7 +69,12 @@ def numeric(df: pd.DataFrame, column: str) -> pd.Series:
 
 
 def text(df: pd.DataFrame, column: str) -> pd.Series:
+    """Column as stripped text; blank cells become NaN. Worked out once per distinct cell value."""
     if column not in df.columns:
         return pd.Series(np.nan, index=df.index, dtype="str")
-    s = df[column].astype("str").str.strip()
+    return per_distinct(df[column], _text)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    s = values.astype("str").str.strip()
     return s.where(~s.isin(["", "nan", "None"]))

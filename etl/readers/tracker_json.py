@@ -27,6 +27,7 @@ from etl.canonical import (
     empty,
     normalise_detail,
     parse_clock,
+    per_distinct,
     typed,
 )
 from etl.issues import Issues
@@ -157,7 +158,7 @@ def _events(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.Dat
             recs[col] = None
     recs["event_id"] = pl["event_id"].to_numpy()
     recs["event_team"] = pl["team"].to_numpy()
-    role = recs["role"].astype("str").str.extract(r"^(event|opp)\w*?_(\d+)$")
+    role = per_distinct(recs["role"], lambda v: v.astype("str").str.extract(r"^(event|opp)\w*?_(\d+)$"))
     recs["side"] = role[0]
     recs["role_number"] = pd.to_numeric(role[1], errors="coerce")
     other = recs["event_team"].map({"home": "away", "away": "home"})
@@ -207,18 +208,23 @@ def _shifts(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.Dat
         "start_type": sh["start_type"], "stop_type": sh["stop_type"], "row": sh.index + 1,
     }), SHIFT_COLUMNS)
     shifts = check_shift_clocks(shifts, game_id, path.name, "shifts", issues)
-    parts = []
+    # one row per (side, slot, shift), sides then slots in order; the cells are picked from the parsed
+    # objects directly (14 slots x ~100 shifts: a pandas call per slot costs more than the picking)
+    jersey, pid = [], []
     for side in ("home", "away"):
-        slots = sh[side].map(lambda v: v if isinstance(v, dict) else {})
+        slots = [v if isinstance(v, dict) else {} for v in sh[side].tolist()]
         for slot in SHIFT_SLOTS:
-            cell = slots.map(lambda d, k=slot: d.get(k))
-            num = cell.map(lambda p: p.get("num") if isinstance(p, dict) else None)
-            pid = cell.map(lambda p: p.get("id") if isinstance(p, dict) else None)
-            parts.append(pd.DataFrame({
-                "game_id": game_id, "shift_id": sh["shift_id"].to_numpy(), "team_venue": side, "slot": slot,
-                "jersey": pd.to_numeric(num, errors="coerce").to_numpy(), "player_id": pid.to_numpy(),
-            }))
-    sp = pd.concat(parts, ignore_index=True)
+            cells = [d.get(slot) for d in slots]
+            num = pd.Series([p.get("num") if isinstance(p, dict) else None for p in cells], dtype=object)
+            jersey.append(pd.to_numeric(num, errors="coerce").to_numpy())
+            pid.extend(p.get("id") if isinstance(p, dict) else None for p in cells)
+    n = len(sh)
+    sp = pd.DataFrame({
+        "game_id": game_id, "shift_id": np.tile(sh["shift_id"].to_numpy(), 2 * len(SHIFT_SLOTS)),
+        "team_venue": np.repeat(["home", "away"], len(SHIFT_SLOTS) * n),
+        "slot": np.tile(np.repeat(SHIFT_SLOTS, n), 2),
+        "jersey": np.concatenate(jersey), "player_id": np.array(pid, dtype=object),
+    })
     sp = sp.loc[sp["jersey"].notna()]
     return shifts, typed(sp, SHIFT_PLAYER_COLUMNS)
 
