@@ -30,9 +30,8 @@ begin
     execute format('grant all on %s to service_role', target);
     if read_by_clients then
         execute format('grant select on %s to anon, authenticated', target);
-        if not exists (select 1 from pg_policies p
-                       where format('%I.%I', p.schemaname, p.tablename)::regclass = target
-                         and p.policyname = 'warehouse is public to read') then
+        if not exists (select 1 from pg_policy p
+                       where p.polrelid = target and p.polname = 'warehouse is public to read') then
             execute format('create policy "warehouse is public to read" on %s for select to anon, authenticated '
                            'using (true)', target);
         end if;
