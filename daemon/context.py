@@ -1,5 +1,9 @@
-"""What a handler gets besides its params: progress reporting (throttled), cancel state, the pool, settings,
-and a way to run CPU-heavy work in a process that cancel can terminate."""
+"""What a handler gets besides its params: progress reporting (throttled, best effort), cancel state, the pool,
+settings, and a way to run CPU-heavy work in a process that cancel can terminate.
+
+Progress is best effort: a write that fails (the database restarting, a terminated connection, a lease taken
+back) is logged and dropped, never raised into the handler, so it neither fails the attempt nor loses the
+outcome. The job's outcome is what counts, and the dispatcher writes that one until it is stored."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from daemon import processes, queries
 from daemon.config import Settings
 
 RUNNING_STATES = ("running", "processing", "uploading")
+PROGRESS_WRITE_TIMEOUT_SECONDS = 5.0  # a progress write never holds a handler (or its outcome) longer
 
 
 class JobContext:
@@ -36,6 +41,8 @@ class JobContext:
         self._latest: tuple[str, int, str | None, str | None] | None = None
         self._flush_task: asyncio.Task | None = None
         self._write_lock = asyncio.Lock()
+        self._reports: set[asyncio.Task] = set()  # reports from progress_callback, kept until written
+        self._write_failing = False
 
     async def progress(
         self, pct: float, step: str | None = None, message: str | None = None, *, status: str | None = None
@@ -61,7 +68,9 @@ class JobContext:
 
         def report(fraction: float, step: str) -> None:
             pct = start + (end - start) * max(0.0, min(1.0, fraction))
-            asyncio.get_running_loop().create_task(self.progress(pct, step, status=status))
+            task = asyncio.get_running_loop().create_task(self.progress(pct, step, status=status))
+            self._reports.add(task)
+            task.add_done_callback(self._reports.discard)
 
         return report
 
@@ -71,9 +80,11 @@ class JobContext:
         return await processes.run_in_process(func, *args, on_progress=on_progress, **kwargs)
 
     async def flush(self) -> None:
-        """Write the latest unwritten progress now (called by the dispatcher before the job ends)."""
+        """Write the latest unwritten progress now (called by the dispatcher before the job ends); never
+        raises."""
         if self._flush_task is not None:
             self._flush_task.cancel()
+            await asyncio.gather(self._flush_task, return_exceptions=True)
             self._flush_task = None
         if self._latest is not None:
             await self._write()
@@ -91,6 +102,22 @@ class JobContext:
             self._last_write = time.monotonic()
             status, pct, step, message = latest
             try:
-                await queries.report_progress(self.pool, self.job_id, self.worker, status, pct, step, message)
-            except asyncpg.PostgresError as exc:  # the job ended or its lease was taken back meanwhile
-                self.log.warning("job.progress_not_written", error=str(exc))
+                async with asyncio.timeout(PROGRESS_WRITE_TIMEOUT_SECONDS):
+                    await queries.report_progress(self.pool, self.job_id, self.worker, status, pct, step, message)
+            except asyncio.CancelledError:
+                if self._latest is None:  # cancelled mid-write: the report stays the latest for flush()
+                    self._latest = latest
+                raise
+            except Exception as exc:  # best effort: the database restarting, a lease taken back, anything
+                self._note_write_failure(exc)
+            else:
+                if self._write_failing:
+                    self.log.info("job.progress_written_again")
+                    self._write_failing = False
+
+    def _note_write_failure(self, exc: Exception) -> None:
+        """One warning per run of failures (a database restart would otherwise log every report)."""
+        if not self._write_failing:
+            self.log.warning("job.progress_not_written", error=f"{type(exc).__name__}: {exc}",
+                             hint="progress is best effort; the job goes on")
+            self._write_failing = True

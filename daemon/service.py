@@ -13,7 +13,7 @@ import structlog
 
 from daemon import database, feeds, migrations, systemd, watch
 from daemon.config import Settings
-from daemon.dispatcher import Dispatcher
+from daemon.dispatcher import Dispatcher, HelperDied
 from daemon.registry import load_handlers
 
 log = structlog.get_logger()
@@ -63,7 +63,11 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 async def run_worker(settings: Settings, *, extra: Callable[[asyncpg.Pool, Dispatcher, str], Awaitable[None]] | None = None,
                      stop: asyncio.Event | None = None) -> None:
     """Migrate, then run the dispatcher until SIGTERM/SIGINT. `extra` runs beside it (the HTTP API), and so do
-    the watch folder (BENCHSIGHT_WATCH) and the systemd notifier (READY=1, WATCHDOG=1, STOPPING=1)."""
+    the watch folder (BENCHSIGHT_WATCH) and the systemd notifier (READY=1, WATCHDOG=1, STOPPING=1).
+
+    Supervised: when any of these side tasks ends on its own (the API cannot bind its port, the watch folder
+    crashed), or a dispatcher duty dies, the service stops gracefully and raises HelperDied (a non-zero exit),
+    so systemd restarts it rather than leaving half a service running."""
     notifier = systemd.Notifier.from_settings(settings)
     notifier.notify("STATUS=connecting to the database and applying migrations")
     url = database.database_url(settings, service=True)
@@ -74,14 +78,36 @@ async def run_worker(settings: Settings, *, extra: Callable[[asyncpg.Pool, Dispa
     stop_on_signals(stop)
     async with open_pool(url, settings) as pool:
         dispatcher = await build_dispatcher(pool, url, settings)
-        side = [asyncio.create_task(extra(pool, dispatcher, url))] if extra else []
-        side.append(asyncio.create_task(systemd.supervise(notifier, dispatcher, stop,
-                                                          interval=systemd.watchdog_interval(settings))))
+        side = {"systemd notifier": systemd.supervise(notifier, dispatcher, stop,
+                                                      interval=systemd.watchdog_interval(settings))}
+        if extra:
+            side["http api"] = extra(pool, dispatcher, url)
         if settings.watch:
-            side.append(asyncio.create_task(watch.WatchFolder.from_settings(pool, settings, dispatcher.wake).run()))
+            side["watch folder"] = watch.WatchFolder.from_settings(pool, settings, dispatcher.wake).run()
+        died: list[str] = []
+        tasks = [_supervised(name, coro, stop, died) for name, coro in side.items()]
         try:
             await dispatcher.run(stop)
         finally:
-            for task in side:
+            stop.set()  # from here on a side task ending is the shutdown, not a death
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*side, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if died:
+            raise HelperDied(f"service stopped: {died[0]}")
+
+
+def _supervised(name: str, coro: Awaitable[None], stop: asyncio.Event, died: list[str]) -> asyncio.Task:
+    """A side task that ending on its own before stop is set stops the whole service."""
+
+    def ended(task: asyncio.Task) -> None:
+        if stop.is_set():
+            return
+        why = "cancelled" if task.cancelled() else repr(task.exception()) if task.exception() else "returned"
+        log.error("service.helper_died", helper=name, error=why, hint="the service stops; systemd restarts it")
+        died.append(f"{name!r} ended ({why})")
+        stop.set()
+
+    task = asyncio.create_task(coro, name=name)
+    task.add_done_callback(ended)
+    return task

@@ -1,5 +1,6 @@
 """systemd integration for `Type=notify` units: READY=1 once the database is reachable, migrations are current
-and the dispatcher runs; WATCHDOG=1 only while the claim loop keeps passing; STOPPING=1 on shutdown.
+and the dispatcher runs; WATCHDOG=1 only while the claim loop keeps passing and job outcomes are being written
+(Dispatcher.problem); STOPPING=1 on shutdown.
 
 The sd_notify protocol is one datagram per message to the unix socket named by $NOTIFY_SOCKET (a path, or an
 abstract name written with a leading '@'), so it is hand-written here rather than pulled in as a dependency.
@@ -88,11 +89,14 @@ async def supervise(notifier: Notifier, dispatcher: Dispatcher, stop: asyncio.Ev
 
 
 async def _watchdog_loop(notifier: Notifier, dispatcher: Dispatcher, stop: asyncio.Event, interval: float) -> None:
-    """Each interval: ping only if the claim loop passed since the last check, then wake it as a probe.
+    """Each interval: ping only if the claim loop passed since the last check and the dispatcher reports no
+    problem (no outcome waiting unwritten longer than a lease, no dead background duty), then wake it as a
+    probe.
 
     An idle healthy loop answers the probe within milliseconds (and the sweep feed wakes it anyway), so the
-    tick count always moves; a loop stuck in a claim, or an event loop blocked by synchronous work, does not,
-    the pings stop, and systemd restarts the service after WatchdogSec=.
+    tick count always moves; a loop stuck in a claim, an event loop blocked by synchronous work, or an outcome
+    flush that keeps failing does not pass, the pings stop, and systemd restarts the service after
+    WatchdogSec=.
     """
     last = dispatcher.loop_ticks
     while not stop.is_set():
@@ -108,6 +112,12 @@ async def _watchdog_loop(notifier: Notifier, dispatcher: Dispatcher, stop: async
                         hint="the claim loop has not passed since the last check; systemd restarts us if it stays stuck")
             continue
         last = ticks
+        problem = dispatcher.problem()
+        if problem is not None:
+            log.warning("systemd.watchdog_withheld", problem=problem,
+                        hint="systemd restarts us if this lasts WatchdogSec=")
+            notifier.notify(f"STATUS=unhealthy: {problem}")
+            continue
         notifier.notify("WATCHDOG=1", f"STATUS={_status(dispatcher)}")
 
 
