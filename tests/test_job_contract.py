@@ -109,22 +109,38 @@ async def test_claim_query_uses_the_claim_index_whatever_the_backlog(pool):
     assert "job_requests_claim_idx" in lines and "Sort" not in lines
 
 
-async def test_failure_with_attempts_left_is_retried_after_growing_backoff(pool):
-    job = await queries.enqueue_job(pool, "sleep", {}, max_attempts=4)
-    delays = []
-    for attempt in range(1, 5):
+# Documented backoff (job_retry_delay): after failed attempt n the job waits 2^(n-1)..2^n s, capped at 10 minutes
+# (300..600 s once 2^n passes 600).
+BACKOFF_RANGES = {n: (2.0 ** (n - 1), 2.0 ** n) if 2 ** n <= 600 else (300.0, 600.0) for n in range(1, 13)}
+
+
+async def test_failed_attempts_are_retried_after_1_2_then_2_4_then_4_8_seconds_capped_at_10_minutes(pool):
+    """run_after read after each failure (no sleeping): each delay lies in its documented range."""
+    attempts = max(BACKOFF_RANGES) + 1
+    job = await queries.enqueue_job(pool, "sleep", {}, max_attempts=attempts)
+    for attempt in range(1, attempts + 1):
         await pool.execute("update job_requests set run_after = now() where id = $1", job["id"])
         [claimed] = await queries.claim_jobs(pool, "w", ["sleep"], 1, 30)
         assert claimed["attempts"] == attempt
         status = await pool.fetchval("select finish_job($1, 'w', 'failed', null, 'boom')", job["id"])
         row = await queries.get_job(pool, job["id"])
-        if attempt < 4:
-            assert status == "pending"
-            delays.append((row["run_after"] - row["updated_at"]).total_seconds())
+        if attempt < attempts:
+            low, high = BACKOFF_RANGES[attempt]
+            delay = (row["run_after"] - row["updated_at"]).total_seconds()  # both are the finish's now()
+            assert status == "pending" and low <= delay <= high, (attempt, delay, (low, high))
         else:
             assert status == "failed" and row["error"] == "boom" and row["finished_at"] is not None
-    assert delays[0] > 0.5
-    assert delays[0] < delays[1] < delays[2]
+
+
+async def test_backoff_draws_cover_each_documented_range_and_never_leave_it(pool):
+    rows = await pool.fetch("""
+        select n, min(s) as low, max(s) as high from (
+            select n, extract(epoch from public.job_retry_delay(n))::float8 as s
+            from generate_series(1, 12) n, generate_series(1, 2000)) d
+        group by n order by n""")
+    for r in rows:
+        low, high = BACKOFF_RANGES[r["n"]]
+        assert low <= r["low"] < low * 1.02 and high * 0.98 < r["high"] <= high, (r["n"], r["low"], r["high"])
 
 
 async def test_failure_without_retry_fails_at_once(pool):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncpg
 from aiohttp import web
+from pydantic import ConfigDict, Field
 
 from daemon.http.app_keys import DISPATCHER, POOL
 from daemon.http.errors import ApiError, json_response
-from daemon.http.models import DbHealthOut, HealthOut
+from daemon.http.models import DaemonOut, DbHealthOut, HealthOut
 from daemon.http.routing import Routes
 
 routes = Routes("health")
@@ -27,13 +28,32 @@ select
 """
 
 
-@routes.get("/api/health", summary="The API is up", scope="public", responses={200: HealthOut})
+class DaemonFlushOut(DaemonOut):
+    outcomes_waiting: int = Field(description="Job outcomes recorded but not yet written to the database.")
+    oldest_outcome_waiting_seconds: float = Field(description="How long the oldest of them has waited (0 if none).")
+
+
+class LiveHealthOut(HealthOut):
+    model_config = ConfigDict(title="LiveHealth")
+
+    daemon: DaemonFlushOut | None = Field(description="The daemon in this process (benchsight up), else null.")
+
+
+@routes.get("/api/health", summary="The API is up (and its daemon writes outcomes)", scope="public",
+            responses={200: LiveHealthOut, 503: "the daemon in this process is unhealthy"})
 async def health(request: web.Request) -> web.Response:
-    """Answers without touching the database (a liveness probe); see /api/health/db for the rest."""
+    """Answers without touching the database (a liveness probe); see /api/health/db for the rest. 503 when
+    the daemon in this process cannot write job outcomes (one has waited longer than a lease) or one of its
+    background duties died."""
     dispatcher = request.app[DISPATCHER]
-    daemon = ({"worker": dispatcher.worker, "running_jobs": len(dispatcher.running)}
-              if dispatcher is not None else None)
-    return json_response({"status": "ok", "daemon": daemon})
+    if dispatcher is None:
+        return json_response({"status": "ok", "daemon": None})
+    if (problem := dispatcher.problem()) is not None:
+        raise ApiError(503, f"daemon {dispatcher.worker} unhealthy: {problem}")
+    waiting, oldest = dispatcher.outcome_backlog()
+    return json_response({"status": "ok", "daemon": {
+        "worker": dispatcher.worker, "running_jobs": len(dispatcher.running),
+        "outcomes_waiting": waiting, "oldest_outcome_waiting_seconds": round(oldest, 3)}})
 
 
 @routes.get("/api/health/db", summary="Database, migrations, queue depth and live daemons", scope="public",
