@@ -9,13 +9,15 @@ import pandas as pd
 import python_calamine
 
 from etl.canonical import per_distinct
+from etl.readers.errors import InputError
+from etl.readers.limits import check_workbook
 
-
-class InputError(Exception):
-    """An input file cannot be used; the message names the file, sheet, column or row."""
+__all__ = ["InputError", "numeric", "open_workbook", "read_sheet", "require_columns", "text"]
 
 
 def open_workbook(path: Path) -> python_calamine.CalamineWorkbook:
+    """The workbook, once its zip members and declared sheet dimensions are within etl.readers.limits."""
+    check_workbook(path)
     try:
         return python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several types for corrupt / truncated zips
