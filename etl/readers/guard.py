@@ -16,6 +16,7 @@ waiting thread holds no lock the event loop needs.
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import multiprocessing as mp
 import os
 import pickle
@@ -173,6 +174,7 @@ def _name_of(args: tuple) -> str:
 def _limit_self(limits: Limits) -> None:
     """Lower this process's own limits (only ever lowered: a child cannot raise them back)."""
     os.environ["RUST_BACKTRACE"] = "0"  # a calamine abort prints one line, not a backtrace
+    faulthandler.disable()  # nor Python's dump of every thread (the parent reports the death)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     _lower(resource.RLIMIT_AS, _address_space() + limits.memory_bytes)
     _lower(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 5)
