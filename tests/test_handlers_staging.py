@@ -130,7 +130,7 @@ async def test_failed_client_check_fails_the_job_and_moves_nothing(settings, poo
         job = await queries.enqueue_job(pool, "staging_tracking", {"file": stored.relative, check: wrong})
         row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=60)
     assert row["status"] == "failed" and row["attempts"] == 1
-    assert stored.path.name in row["error"] and "nothing was staged or moved" in row["error"]
     assert stored.path.exists(), "a file that is fine stays in raw/tracking/ for the next ETL"
+    assert stored.path.name in row["error"] and "nothing was staged or moved" in row["error"]
     assert not (settings.data_dir / "rejected").exists() or not any((settings.data_dir / "rejected").iterdir())
     assert await pool.fetchval("select count(*) from stage_events where game_id = $1", game_id) == before > 0
