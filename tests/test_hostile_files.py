@@ -120,3 +120,35 @@ def test_hostile_files_in_raw_fail_only_their_games_run_after_run(sample_data, t
         assert "zip bomb" in report.games[18993].error
         assert "nested" in report.games[19032].error
         assert {report.games[g].status for g in (18991, 18993, 19032)} == {"failed"}
+
+
+async def test_hostile_league_workbook_upload_is_refused_at_the_door(pool, settings, db_url):
+    import io
+
+    import aiohttp
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from daemon.http import create_app
+
+    app = create_app(pool, settings.model_copy(update={"api_auth": "off"}), db_url)
+    form = aiohttp.FormData()
+    form.add_field("table", "dim_player")
+    form.add_field("file", io.BytesIO(hostile_files.huge_dimension_xlsx(sheet="dim_player")), filename="BLB_Tables.xlsx")
+    async with TestClient(TestServer(app)) as client:
+        resp = await client.post("/api/staging/blb-tables/upload", data=form)
+        body = await resp.text()
+    assert resp.status == 422 and "declares A1:XFD1048576" in body, body
+    assert await pool.fetchval("select count(*) from job_requests") == 0
+
+
+async def test_hostile_uploaded_league_workbook_fails_its_staging_job_once(settings, pool):
+    """A workbook already under raw/uploads/ (stored before the door checked it): rejected like a tracker file."""
+    path = settings.data_dir / "raw" / "uploads" / "league-0123456789ab.xlsx"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(hostile_files.lying_dimension_xlsx(sheet="dim_player"))
+    async with running_daemon(settings):
+        job = await queries.enqueue_job(pool, "staging_blb", {"table": "dim_player",
+                                                              "file": "raw/uploads/league-0123456789ab.xlsx"})
+        row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=60)
+    assert row["status"] == "failed" and row["attempts"] == 1 and "reader process died" in row["error"], row["error"]
+    assert not path.exists() and (settings.data_dir / "rejected" / path.name).exists()
