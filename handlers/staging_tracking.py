@@ -173,11 +173,11 @@ def _reject(data_dir: Path, path: Path, reason: str) -> None:
 
 async def _stage(pool: asyncpg.Pool, game: TrackedGame, relative: str, sha256: str, job_id: object) -> dict:
     counts = {}
+    tables = await asyncio.to_thread(_table_records, game)  # row conversion off the event loop
     async with pool.acquire() as conn, conn.transaction():
-        for table, (attribute, columns) in STAGE_TABLES.items():
-            frame = getattr(game, attribute)
+        for table, (_, columns) in STAGE_TABLES.items():
             await conn.execute(f"delete from public.{table} where game_id = $1", game.game_id)
-            records = _records(frame.rename(columns={"row": "source_row"}), columns, game.game_id)
+            records = tables[table]
             if records:
                 await conn.copy_records_to_table(table, records=records, columns=list(columns), schema_name="public")
             counts[table] = len(records)
@@ -191,6 +191,11 @@ async def _stage(pool: asyncpg.Pool, game: TrackedGame, relative: str, sha256: s
             len(game.issues), job_id,
         )
     return counts
+
+
+def _table_records(game: TrackedGame) -> dict[str, list[tuple]]:
+    return {table: _records(getattr(game, attribute).rename(columns={"row": "source_row"}), columns, game.game_id)
+            for table, (attribute, columns) in STAGE_TABLES.items()}
 
 
 def _records(frame: pd.DataFrame, columns: tuple[str, ...], game_id: int) -> list[tuple]:
