@@ -99,8 +99,9 @@ def run(
 ) -> RunReport:
     """Run the ETL. See the module docstring and README; the default cache is ``<out parent>/.etl_cache``.
 
-    ``workers``: processes reading changed files in parallel. None = automatic: up to 4 (one per CPU) when
-    this process runs a single thread (forking a multi-threaded process is unsafe), else 1.
+    ``workers``: child processes reading changed files in parallel, each file in its own child with memory and
+    time limits (etl.readers.guard). None = automatic: up to 4 (one per CPU) when this process runs a single
+    thread, else 1 (the children then come from a fork server: forking a multi-threaded process is unsafe).
     """
     started = time.perf_counter()
     blb, out = Path(blb), Path(out)
