@@ -152,3 +152,23 @@ async def test_hostile_uploaded_league_workbook_fails_its_staging_job_once(setti
         row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=60)
     assert row["status"] == "failed" and row["attempts"] == 1 and "reader process died" in row["error"], row["error"]
     assert not path.exists() and (settings.data_dir / "rejected" / path.name).exists()
+
+
+def test_json_depth_counts_brackets_outside_strings_only():
+    from etl.readers.limits import json_depth
+
+    assert json_depth(b'{"a": "x\\"[[[", "b": [[1]], "c": "\\\\", "d": [[[2]]]}') == 4
+    assert json_depth(b'{"events": []}') == 2
+    assert json_depth(hostile_files.deeply_nested_json(depth=500)) == 503
+
+
+def test_reader_past_its_wall_clock_is_killed_and_the_file_refused():
+    import time
+
+    from etl.readers import guard
+    from etl.readers.limits import Limits
+
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"slow.json: reading it took longer than 0.5 s; the file was refused"):
+        guard.run_guarded(time.sleep, 30, name="tracking file slow.json", limits=Limits(wall_seconds=0.5))
+    assert time.monotonic() - started < 10
