@@ -16,8 +16,13 @@ How a file travels:
   so a restart's scan never repeats work.
 - Unreadable (not .xlsx/.json, over the upload limit, refused by store_tracker_file, no game id): the watcher
   records a failed `staging_tracking` job naming the file and the reason, and moves the file to rejected/
-  with a `<name>.reason.txt` beside it. Corrupt content that only the handler can detect fails the
-  staging_tracking job itself; when the watcher sees that job end failed, it moves the file to rejected/ too.
+  with a `<name>.reason.txt` beside it. Corrupt or hostile content that only the readers can judge (read in
+  a child process with memory and time limits, etl.readers.guard) fails the staging_tracking job itself, which
+  moves its raw/tracking/ copy to <data dir>/rejected/; when the watcher sees that job end failed with its copy
+  rejected, it moves the dropped file to rejected/ too. A job that failed for another reason (the database)
+  leaves the dropped file where it is.
+- Nothing is parsed on the event loop: reading, hashing and storing run in a thread, and the only parse
+  there (a JSON export's gameId, when the name has no game id) in a limited child process.
 """
 
 from __future__ import annotations
@@ -90,6 +95,7 @@ class _Candidate:
 class _Submitted:
     path: Path
     signature: tuple[int, int]
+    stored: Path  # its copy under raw/tracking/: gone when the job rejected the content
 
 
 class WatchFolder:
@@ -211,11 +217,10 @@ class WatchFolder:
             await self._reject(path, None, f"{name}: {signature[0]} bytes is over the limit of {self.size_limit} "
                                            "(BENCHSIGHT_UPLOAD_LIMIT_BYTES)")
             return
-        content = await asyncio.to_thread(path.read_bytes)
+        content, sha256 = await asyncio.to_thread(_read_and_hash, path)
         if len(content) != signature[0]:  # written to again while we read: wait for it to settle again
             self.note(path)
             return
-        sha256 = hashlib.sha256(content).hexdigest()
         written_at = datetime.fromtimestamp(changed_at, UTC)  # ctime: a copy that keeps mtime still counts
         staging_key = f"staging_tracking:{sha256}"
         earlier = await self.pool.fetchrow(_LATEST_BY_KEY, staging_key)
@@ -239,7 +244,7 @@ class WatchFolder:
             jobs["etl"] = await self._enqueue("etl", _etl_params(stored.game_id), etl_key, priority=-1)
         self._done[path] = signature
         if "staging_tracking" in jobs:
-            self._submitted[jobs["staging_tracking"]["id"]] = _Submitted(path, signature)
+            self._submitted[jobs["staging_tracking"]["id"]] = _Submitted(path, signature, stored.path)
         self.outcomes[name] = "enqueued" if jobs else "duplicate"
         if jobs:
             log.info("watch.enqueued", file=name, game_id=stored.game_id, sha256=sha256[:12],
@@ -296,11 +301,14 @@ class WatchFolder:
         return target
 
     async def _reject_failed_submissions(self) -> None:
-        """A staging_tracking job that ended failed means its file is unreadable: move the file away (unless
-        it was changed since, in which case the new content is already on its way)."""
+        """A staging_tracking job that ended failed and rejected its copy means the file is unreadable: move
+        the file away (unless it was changed since, in which case the new content is already on its way)."""
         for row in await self.pool.fetch(_ENDED_AMONG, list(self._submitted)):
             submitted = self._submitted.pop(row["id"])
             if row["status"] != "failed":
+                continue
+            if await asyncio.to_thread(submitted.stored.exists):  # failed for another reason: the file is fine
+                log.warning("watch.job_failed", file=submitted.path.name, job_id=str(row["id"]), error=row["error"])
                 continue
             try:
                 st = submitted.path.stat()
@@ -309,6 +317,11 @@ class WatchFolder:
             if (st.st_size, st.st_mtime_ns) == submitted.signature:
                 self._move_to_rejected(submitted.path, row["error"] or "its staging_tracking job failed")
                 self.outcomes[submitted.path.name] = "rejected"
+
+
+def _read_and_hash(path: Path) -> tuple[bytes, str]:
+    content = path.read_bytes()
+    return content, hashlib.sha256(content).hexdigest()
 
 
 def _wanted(earlier: asyncpg.Record | None, written_at: datetime) -> bool:

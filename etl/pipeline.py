@@ -9,12 +9,10 @@ folder -> swap it in.
 from __future__ import annotations
 
 import gc
-import multiprocessing as mp
 import os
 import re
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -31,10 +29,11 @@ from etl.build import BuildMemo, LeagueBuild, build_league, build_tables
 from etl.cache import ReadCache, file_hash
 from etl.canonical import TrackedGame
 from etl.issues import Issues
+from etl.readers import guard
+from etl.readers.errors import InputError
 from etl.readers.league_workbook import read_league_workbook
-from etl.readers.sheets import InputError
-from etl.readers.tracker_json import read_json_document, read_tracker_json
-from etl.readers.tracker_workbook import is_tracker_workbook, read_tracker_workbook
+from etl.readers.tracker_file import read_tracker_file as read_tracker
+from etl.readers.tracker_workbook import is_tracker_workbook
 from etl.writer import discard, staging_dir, swap_in, write_manifest, write_table
 
 log = structlog.get_logger()
@@ -100,8 +99,9 @@ def run(
 ) -> RunReport:
     """Run the ETL. See the module docstring and README; the default cache is ``<out parent>/.etl_cache``.
 
-    ``workers``: processes reading changed files in parallel. None = automatic: up to 4 (one per CPU) when
-    this process runs a single thread (forking a multi-threaded process is unsafe), else 1.
+    ``workers``: child processes reading changed files in parallel, each file in its own child with memory and
+    time limits (etl.readers.guard). None = automatic: up to 4 (one per CPU) when this process runs a single
+    thread, else 1 (the children then come from a fork server: forking a multi-threaded process is unsafe).
     """
     started = time.perf_counter()
     blb, out = Path(blb), Path(out)
@@ -345,11 +345,7 @@ def read_league_file(path: Path) -> tuple[LeagueBuild | None, str | None]:
 def read_tracker_file(path: Path) -> tuple[TrackedGame | None, str | None]:
     """Read one tracker file; an unusable file gives (None, message naming the file) instead of raising."""
     try:
-        if path.suffix.lower() == ".xlsx":
-            tg = read_tracker_workbook(path)
-        else:
-            tg = read_tracker_json(path, read_json_document(path))
-        return tg, None
+        return read_tracker(path), None
     except InputError as exc:
         return None, str(exc)
     except Exception as exc:  # a reader bug must fail only this game, with the file named
@@ -395,27 +391,24 @@ def _cyclic_gc_paused():
 
 
 def _run_reads(tasks: list[_ReadTask], cancelled: Callable[[], bool] | None, workers: int | None):
-    """Yield (task id, value, error) per file, in a process pool (fork) when there are several files."""
+    """Yield (task id, value, error) per file, each read in its own child process with memory and time limits
+    (etl.readers.guard), several at once when allowed: a file that kills its reader fails only its game."""
     if workers is None:
         single_threaded = threading.active_count() == 1
         workers = min(os.cpu_count() or 1, MAX_READ_WORKERS) if single_threaded else 1
-    workers = min(len(tasks), workers)
-    if workers < 2 or "fork" not in mp.get_all_start_methods():
-        for task in tasks:
+    jobs = [guard.Task(task.i, _file_label(task), _read_task, (task,)) for task in tasks]
+    reads = guard.run_each(jobs, workers=max(1, min(len(tasks), workers)))
+    try:
+        for job, value, error in reads:
             if cancelled is not None and cancelled():
                 raise EtlCancelled("cancelled while reading inputs")
-            yield _read_task(task)
-        return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-        futures = [pool.submit(_read_task, task) for task in tasks]  # the league workbook first: the longest
-        try:
-            for fut in as_completed(futures):
-                if cancelled is not None and cancelled():
-                    raise EtlCancelled("cancelled while reading inputs")
-                yield fut.result()
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            yield value if error is None else (job.key, None, error)
+    finally:
+        reads.close()  # kills the readers still running
+
+
+def _file_label(task: _ReadTask) -> str:
+    return f"{'league workbook' if task.i == LEAGUE_TASK else 'tracking file'} {task.path.name}"
 
 
 class _Memo(BuildMemo):

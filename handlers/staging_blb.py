@@ -4,13 +4,16 @@ Only the sheets the ETL's league reader uses can be staged (the allow-list below
 table name in SQL is never user text. A stage table is (row_no, data jsonb): sheets gain and lose columns
 between seasons, and jsonb keeps every column without a migration per sheet. `replace` (the default) empties
 the table in the same transaction that loads the new rows, so readers see the old rows or the new ones.
+
+The workbook is read in a child process with memory and time limits (etl.readers.guard). A workbook the
+readers reject fails the job without retry; an uploaded one (under raw/uploads/) is also moved to
+<data dir>/rejected/ with a `<name>.reason.txt`. raw/BLB_Tables.xlsx, the operator's own file, stays put.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-from datetime import date, datetime, time
+import shutil
 from pathlib import Path
 
 import asyncpg
@@ -18,11 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
+from etl.readers import guard, sheets
+from etl.readers.errors import InputError
 from etl.readers.league_workbook import OPTIONAL_SHEETS, REQUIRED_SHEETS
-from etl.readers.sheets import InputError, open_workbook
 
 LEAGUE_TABLES: tuple[str, ...] = tuple(REQUIRED_SHEETS) + tuple(OPTIONAL_SHEETS)
 DEFAULT_WORKBOOK = "raw/BLB_Tables.xlsx"
+UPLOADS_SUBDIR = Path("raw") / "uploads"
+REJECTED_SUBDIR = Path("rejected")
 
 
 class StagingBlbParams(BaseModel):
@@ -66,6 +72,8 @@ async def run(params: StagingBlbParams, ctx: JobContext) -> dict:
         try:
             rows = await asyncio.to_thread(read_sheet_rows, path, params.table)
         except InputError as exc:
+            await asyncio.to_thread(_reject_upload, ctx.settings.data_dir, path, str(exc))
+            ctx.log.warning("staging_blb.rejected", file=str(path.name), error=str(exc))
             raise PermanentJobError(str(exc)) from exc
         source = str(path.relative_to(ctx.settings.data_dir))
     await ctx.progress(50, f"stage {len(rows)} rows")
@@ -76,28 +84,19 @@ async def run(params: StagingBlbParams, ctx: JobContext) -> dict:
 
 
 def read_sheet_rows(path: Path, sheet: str) -> list[dict]:
-    """One sheet as a list of {header: value}, blank cells left out, blank rows skipped."""
-    wb = open_workbook(path)
-    if sheet not in wb.sheet_names:
-        raise InputError(f"workbook {path.name}: sheet {sheet!r} is missing")
-    rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    if not rows:
-        return []
-    header = [str(h).strip() for h in rows[0]]
-    out = []
-    for raw in rows[1:]:
-        row = {h: _jsonable(v) for h, v in zip(header, raw) if h and v not in ("", None)}
-        if row:
-            out.append(row)
-    return out
+    """One sheet as a list of {header: value} (etl.readers.sheets.sheet_records), read in a limited child
+    process; InputError when the readers reject the workbook."""
+    return guard.run_guarded(sheets.sheet_records, path, sheet, name=f"workbook {path.name}")
 
 
-def _jsonable(value: object) -> object:
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    return value
+def _reject_upload(data_dir: Path, path: Path, reason: str) -> None:
+    """An uploaded workbook the readers rejected leaves raw/uploads/ for rejected/, with the reason beside it."""
+    if (data_dir / UPLOADS_SUBDIR).resolve() not in path.parents:
+        return
+    folder = data_dir / REJECTED_SUBDIR
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), str(folder / path.name))
+    (folder / f"{path.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
 
 
 def _resolve(data_dir: Path, relative: str) -> Path:

@@ -3,16 +3,18 @@ readers and its events and shifts staged (stage_events, stage_event_players, sta
 stage_shift_players), replacing that game's rows in one transaction.
 
 `store_tracker_file` is the one way an uploaded or dropped file enters raw/tracking/ (the API and the watch
-folder call it, then enqueue this job with dedupe_key 'staging_tracking:<sha256>'). A file the readers reject
-fails the job naming the file and the problem, is moved to <data dir>/rejected/ so the next ETL does not
-trip on it, and leaves the staged rows of every game untouched.
+folder call it, then enqueue this job with dedupe_key 'staging_tracking:<sha256>'). The file is read in a
+child process with memory and time limits (etl.readers.guard), never in the daemon. A file the readers reject
+(unusable, over the limits, or its reader process died) fails the job without retry naming the file and the
+problem, is moved to <data dir>/rejected/ with a `<name>.reason.txt` so the next ETL does not trip on it, and
+leaves the staged rows of every game untouched. A check the client asked for (`sha256`, `game_id`) that does
+not match fails the job and touches nothing: the file stays where it is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -25,10 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
+from etl.cache import file_hash
 from etl.canonical import TrackedGame
-from etl.readers.sheets import InputError
-from etl.readers.tracker_json import read_tracker_json
-from etl.readers.tracker_workbook import read_tracker_workbook
+from etl.readers import guard, tracker_file
+from etl.readers.errors import InputError
+from etl.readers.tracker_json import json_game_id
 
 TRACKER_EXTENSIONS = (".xlsx", ".json")
 TRACKING_SUBDIR = Path("raw") / "tracking"
@@ -75,7 +78,8 @@ def store_tracker_file(data_dir: Path, filename: str, content: bytes) -> StoredT
 
     Only the base name of `filename` is used (no path traversal), unsafe characters become '_', and the
     content hash in the name makes storing the same bytes twice a no-op. The game id is the name's leading
-    digits (<game_id>_tracking.xlsx, <game_id>.json), else a JSON export's gameId.
+    digits (<game_id>_tracking.xlsx, <game_id>.json), else a JSON export's gameId (read in a limited child
+    process: InvalidTrackerFile, and nothing stored, when the export is unusable).
     """
     base = Path(filename.replace("\\", "/")).name
     stem, ext = os.path.splitext(base)
@@ -90,31 +94,33 @@ def store_tracker_file(data_dir: Path, filename: str, content: bytes) -> StoredT
     folder = Path(data_dir) / TRACKING_SUBDIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    if not path.exists():
+    existed = path.exists()
+    if not existed:
         tmp = folder / f".{name}.{os.getpid()}.part"
         tmp.write_bytes(content)
         os.replace(tmp, path)
-    return StoredTrackerFile(path=path, relative=str(TRACKING_SUBDIR / name), sha256=sha256,
-                             game_id=_game_id_of(safe_stem, ext, content))
+    try:
+        game_id = _game_id_of(safe_stem, path)
+    except InputError as exc:
+        if not existed:
+            path.unlink(missing_ok=True)
+        raise InvalidTrackerFile(str(exc)) from None
+    return StoredTrackerFile(path=path, relative=str(TRACKING_SUBDIR / name), sha256=sha256, game_id=game_id)
 
 
-def _game_id_of(stem: str, ext: str, content: bytes) -> int | None:
+def _game_id_of(stem: str, path: Path) -> int | None:
     match = re.match(r"(\d+)", stem)
     if match:
         return int(match.group(1))
-    if ext == ".json":
-        try:
-            return int(json.loads(content)["gameId"])
-        except (ValueError, KeyError, TypeError):
-            return None
+    if path.suffix == ".json":
+        return guard.run_guarded(json_game_id, path, name=f"tracking file {path.name}")
     return None
 
 
 def read_tracker_file(path: Path) -> TrackedGame:
-    """Read one tracker file (workbook or JSON export) into the canonical frames; InputError when unusable."""
-    if path.suffix.lower() == ".json":
-        return read_tracker_json(path)
-    return read_tracker_workbook(path)
+    """Read one tracker file (workbook or JSON export) in a limited child process; InputError when the readers
+    reject it (unusable, over the limits of etl.readers.limits, or its reader process died)."""
+    return guard.run_guarded(tracker_file.read_tracker_file, path, name=f"tracking file {path.name}")
 
 
 @handler("staging_tracking", StagingTrackingParams)
@@ -122,21 +128,21 @@ async def run(params: StagingTrackingParams, ctx: JobContext) -> dict:
     """Stages one tracker file's events and shifts for its game (replacing that game's staged rows)."""
     path = _resolve(ctx.settings.data_dir, params.file)
     await ctx.progress(5, f"read {path.name}")
+    sha256 = await asyncio.to_thread(file_hash, path)
+    if params.sha256 and params.sha256.lower() != sha256:  # the client's check: the file is not judged
+        raise PermanentJobError(f"tracking file {path.name}: content hash {sha256} differs from the expected "
+                                f"{params.sha256}; nothing was staged or moved")
     try:
-        content = await asyncio.to_thread(path.read_bytes)
-        sha256 = hashlib.sha256(content).hexdigest()
-        if params.sha256 and params.sha256.lower() != sha256:
-            raise InputError(f"tracking file {path.name}: content hash {sha256} differs from the expected "
-                             f"{params.sha256}")
         game = await asyncio.to_thread(read_tracker_file, path)
-        if params.game_id is not None and params.game_id != game.game_id:
-            raise InputError(f"tracking file {path.name}: holds game {game.game_id}, not game {params.game_id}")
         if game.events.empty and game.shifts.empty:
             raise InputError(f"tracking file {path.name}: no events and no shifts for game {game.game_id}")
     except InputError as exc:
-        _reject(ctx.settings.data_dir, path)
+        await asyncio.to_thread(_reject, ctx.settings.data_dir, path, str(exc))
         ctx.log.warning("staging_tracking.rejected", file=params.file, error=str(exc))
         raise PermanentJobError(str(exc)) from exc
+    if params.game_id is not None and params.game_id != game.game_id:
+        raise PermanentJobError(f"tracking file {path.name}: holds game {game.game_id}, not game {params.game_id}; "
+                                "nothing was staged or moved")
     await ctx.progress(60, f"stage game {game.game_id}")
     relative = str(path.relative_to(ctx.settings.data_dir))
     counts = await _stage(ctx.pool, game, relative, sha256, ctx.job_id)
@@ -157,20 +163,21 @@ def _resolve(data_dir: Path, relative: str) -> Path:
     return path
 
 
-def _reject(data_dir: Path, path: Path) -> None:
-    """Move a rejected file out of raw/tracking/ so the next ETL run does not read it."""
+def _reject(data_dir: Path, path: Path, reason: str) -> None:
+    """Move a rejected file out of raw/tracking/ so the next ETL run does not read it, the reason beside it."""
     folder = data_dir / REJECTED_SUBDIR
     folder.mkdir(parents=True, exist_ok=True)
     shutil.move(str(path), str(folder / path.name))
+    (folder / f"{path.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
 
 
 async def _stage(pool: asyncpg.Pool, game: TrackedGame, relative: str, sha256: str, job_id: object) -> dict:
     counts = {}
+    tables = await asyncio.to_thread(_table_records, game)  # row conversion off the event loop
     async with pool.acquire() as conn, conn.transaction():
-        for table, (attribute, columns) in STAGE_TABLES.items():
-            frame = getattr(game, attribute)
+        for table, (_, columns) in STAGE_TABLES.items():
             await conn.execute(f"delete from public.{table} where game_id = $1", game.game_id)
-            records = _records(frame.rename(columns={"row": "source_row"}), columns, game.game_id)
+            records = tables[table]
             if records:
                 await conn.copy_records_to_table(table, records=records, columns=list(columns), schema_name="public")
             counts[table] = len(records)
@@ -184,6 +191,11 @@ async def _stage(pool: asyncpg.Pool, game: TrackedGame, relative: str, sha256: s
             len(game.issues), job_id,
         )
     return counts
+
+
+def _table_records(game: TrackedGame) -> dict[str, list[tuple]]:
+    return {table: _records(getattr(game, attribute).rename(columns={"row": "source_row"}), columns, game.game_id)
+            for table, (attribute, columns) in STAGE_TABLES.items()}
 
 
 def _records(frame: pd.DataFrame, columns: tuple[str, ...], game_id: int) -> list[tuple]:

@@ -114,3 +114,23 @@ async def test_unknown_league_table_is_invalid_params(settings, pool):
         row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=30)
     assert row["status"] == "failed" and row["error"].startswith("invalid params") and "unknown league table" in row["error"]
     assert await pool.fetchval("select to_regclass('public.stage_pg_authid')") is None
+
+
+@pytest.mark.parametrize("check", ["sha256", "game_id"])
+async def test_failed_client_check_fails_the_job_and_moves_nothing(settings, pool, synth_set, check):
+    """A wrong expected hash or game is the client's mistake, not the file's: staged rows and the file stay."""
+    game_id = synth_set.game_ids[0]
+    source = synth_set.files[game_id][0]
+    stored = store_tracker_file(settings.data_dir, source.name, source.read_bytes())
+    wrong = {"sha256": "0" * 64, "game_id": game_id + 1}[check]
+    async with running_daemon(settings):
+        ok = await queries.enqueue_job(pool, "staging_tracking", {"file": stored.relative})
+        assert (await wait_for_status(pool, ok["id"], {"completed", "failed"}, timeout=60))["status"] == "completed"
+        before = await pool.fetchval("select count(*) from stage_events where game_id = $1", game_id)
+        job = await queries.enqueue_job(pool, "staging_tracking", {"file": stored.relative, check: wrong})
+        row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=60)
+    assert row["status"] == "failed" and row["attempts"] == 1
+    assert stored.path.exists(), "a file that is fine stays in raw/tracking/ for the next ETL"
+    assert stored.path.name in row["error"] and "nothing was staged or moved" in row["error"]
+    assert not (settings.data_dir / "rejected").exists() or not any((settings.data_dir / "rejected").iterdir())
+    assert await pool.fetchval("select count(*) from stage_events where game_id = $1", game_id) == before > 0

@@ -224,3 +224,65 @@ async def test_corrupt_workbook_fails_in_its_job_and_moves_to_rejected(settings,
     assert failed["status"] == "failed" and name.split("_")[0] in failed["error"]
     assert (settings.incoming_dir / REJECTED / name).exists() and not (settings.incoming_dir / name).exists()
     assert failed["error"] in (settings.incoming_dir / REJECTED / f"{name}.reason.txt").read_text()
+
+
+async def test_hostile_export_without_game_id_in_its_name_is_rejected_at_the_door(settings, pool):
+    """Its gameId is read in a limited child, so a hostile export is rejected with the reason, not retried."""
+    from hostile_files import deeply_nested_json
+
+    name = "export-from-tracker.json"
+    async with watching(pool, settings) as watcher:
+        drop(deeply_nested_json(), settings.incoming_dir, name)
+        await wait_for_outcome(watcher, name, "rejected")
+    [job] = await pool.fetch("select * from job_requests")
+    assert job["status"] == "failed" and name in job["error"] and "nested 100,003 levels deep" in job["error"]
+    assert "nested" in (settings.incoming_dir / REJECTED / f"{name}.reason.txt").read_text()
+    tracking = settings.raw_dir / "tracking"
+    assert not tracking.exists() or not any(tracking.iterdir())
+
+
+async def _run_staging_only(settings: Settings, pool: asyncpg.Pool, name: str, content: bytes,
+                            outcome: str | None) -> asyncpg.Record:
+    """Drop a file with a dispatcher that runs only staging_tracking; the staging job's row when it ended."""
+    spec = load_handlers()["staging_tracking"]
+    async with service.open_pool(settings.database_url, settings) as daemon_pool:
+        dispatcher = Dispatcher(daemon_pool, settings, {"staging_tracking": spec}, [])
+        stop = asyncio.Event()
+        running = asyncio.create_task(dispatcher.run(stop))
+        async with watching(pool, settings) as watcher:
+            watcher.wake = dispatcher.wake
+            drop(content, settings.incoming_dir, name)
+            if outcome is not None:
+                await wait_for_outcome(watcher, name, outcome, timeout=60)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while not await pool.fetchval("select count(*) from job_requests where kind = 'staging_tracking' "
+                                          "and status in ('failed', 'completed')"):
+                assert loop.time() < deadline, "the staging job did not end"
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.5)  # the watcher looks at ended jobs every second
+        stop.set()
+        await asyncio.wait_for(running, 30)
+    [row] = await pool.fetch("select * from job_requests where kind = 'staging_tracking'")
+    return row
+
+
+async def test_file_that_kills_its_reader_fails_its_job_and_moves_to_rejected(settings, pool):
+    from hostile_files import lying_dimension_xlsx
+
+    name = "19998_tracking.xlsx"
+    failed = await _run_staging_only(settings, pool, name, lying_dimension_xlsx(), "rejected")
+    assert failed["status"] == "failed" and failed["attempts"] == 1 and "reader process died" in failed["error"]
+    assert (settings.incoming_dir / REJECTED / name).exists() and not (settings.incoming_dir / name).exists()
+    assert "reader process died" in (settings.incoming_dir / REJECTED / f"{name}.reason.txt").read_text()
+
+
+async def test_file_whose_job_failed_for_another_reason_stays_put(settings, pool, tracker_json):
+    """The export holds another game than its name says: the job fails, but the file is fine and is kept."""
+    game_id, source = tracker_json
+    name = f"{game_id + 1}.json"
+    failed = await _run_staging_only(settings, pool, name, source.read_bytes(), None)
+    assert failed["status"] == "failed" and f"not game {game_id + 1}" in failed["error"]
+    assert (settings.incoming_dir / name).exists()
+    assert not (settings.incoming_dir / REJECTED / name).exists()
+    assert any((settings.raw_dir / "tracking").iterdir())

@@ -1,18 +1,21 @@
 """Files that arrive over HTTP: checked, then stored where the jobs read them (tracker files through
 handlers.staging_tracking.store_tracker_file, output CSVs and league workbooks written atomically), each with
-its content hash. Everything here is blocking file work: routes call it through asyncio.to_thread."""
+its content hash. Everything here is blocking file work: routes call it through asyncio.to_thread. Content is
+parsed only in a child process with memory and time limits (etl.readers.guard), never in the daemon."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.http.errors import ApiError, field_error
+from etl.readers import guard
+from etl.readers.errors import InputError
+from etl.readers.limits import check_workbook
+from etl.readers.table_csv import csv_header
 
 WORKBOOK_SUBDIR = Path("raw") / "uploads"
 
@@ -38,20 +41,9 @@ def check_table_csv(content: bytes, table: str, columns: list[str]) -> None:
     """400 when the bytes are not a readable CSV (encoding, quoting, ragged rows); 422 naming the columns that
     are missing from, or not in, the catalog table."""
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, f"CSV for {table} is not UTF-8 text: {exc}") from None
-    try:
-        rows = csv.reader(io.StringIO(text, newline=""), strict=True)
-        header = next(rows, None)
-        if not header or not any(h.strip() for h in header):
-            raise ApiError(400, f"CSV for {table} is empty (no header row)")
-        for line, row in enumerate(rows, start=2):
-            if row and len(row) != len(header):
-                raise ApiError(400, f"CSV for {table}: line {line} has {len(row)} fields, the header has {len(header)}")
-    except csv.Error as exc:
-        raise ApiError(400, f"CSV for {table} is not readable: {exc}") from None
-    names = [h.strip() for h in header]
+        names = guard.run_guarded(csv_header, content, table, name=f"CSV for {table}")
+    except InputError as exc:
+        raise ApiError(400, str(exc)) from None
     problems = []
     missing = [c for c in columns if c not in names]
     extra = [n for n in names if n not in columns]
@@ -84,6 +76,10 @@ def store_workbook(data_dir: Path, filename: str, content: bytes) -> StoredFile:
         raise ApiError(422, [field_error(["body", "file"], f"workbook {base!r}: extension must be .xlsx")])
     if not content.startswith(b"PK\x03\x04"):
         raise ApiError(400, f"workbook {base!r} is not an .xlsx file (not a zip archive)")
+    try:  # what the zip declares (member sizes, sheet dimensions), before any job expands it
+        check_workbook(content, base)
+    except InputError as exc:
+        raise ApiError(422, [field_error(["body", "file"], str(exc), "over_limits")]) from None
     sha256 = hashlib.sha256(content).hexdigest()
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in stem).strip("._")[:80] or "workbook"
     relative = WORKBOOK_SUBDIR / f"{safe}-{sha256[:12]}.xlsx"

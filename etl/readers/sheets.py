@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -9,13 +11,15 @@ import pandas as pd
 import python_calamine
 
 from etl.canonical import per_distinct
+from etl.readers.errors import InputError
+from etl.readers.limits import check_workbook
 
-
-class InputError(Exception):
-    """An input file cannot be used; the message names the file, sheet, column or row."""
+__all__ = ["InputError", "numeric", "open_workbook", "read_sheet", "require_columns", "sheet_records", "text"]
 
 
 def open_workbook(path: Path) -> python_calamine.CalamineWorkbook:
+    """The workbook, once its zip members and declared sheet dimensions are within etl.readers.limits."""
+    check_workbook(path)
     try:
         return python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several types for corrupt / truncated zips
@@ -50,6 +54,36 @@ def read_sheet(
     df = df.replace({"": np.nan})
     df["_row"] = np.arange(2, len(df) + 2)
     return df
+
+
+def sheet_records(path: Path, sheet: str) -> list[dict]:
+    """One sheet as a list of {header: value} with JSON-ready values, blank cells left out, blank rows skipped
+    (the staging_blb job's rows)."""
+    path = Path(path)
+    wb = open_workbook(path)
+    if sheet not in wb.sheet_names:
+        raise InputError(f"workbook {path.name}: sheet {sheet!r} is missing")
+    try:
+        rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise InputError(f"workbook {path.name}: sheet {sheet!r} cannot be read ({exc})") from exc
+    if not rows:
+        return []
+    header = [str(h).strip() for h in rows[0]]
+    out = []
+    for raw in rows[1:]:
+        row = {h: _jsonable(v) for h, v in zip(header, raw) if h and v not in ("", None)}
+        if row:
+            out.append(row)
+    return out
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
 
 
 def require_columns(df: pd.DataFrame, columns: list[str], path: Path, sheet: str) -> None:

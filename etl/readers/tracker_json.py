@@ -31,23 +31,41 @@ from etl.canonical import (
     typed,
 )
 from etl.issues import Issues
-from etl.readers.sheets import InputError
+from etl.readers.errors import InputError
+from etl.readers.limits import check_json_bytes, check_json_records
 
 _SUCCESS = {True: True, False: False, "true": True, "false": False, "s": True, "u": False}
 _POS = {"F": "Forward", "D": "Defense", "G": "Goalie"}
 
 
 def read_json_document(path: Path) -> dict:
+    """The export's top-level object, once its size, nesting and record counts are within etl.readers.limits."""
     try:
-        with open(path, "rb") as fh:
-            doc = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"tracking file {path.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"tracking file {path.name}: cannot be read ({exc})") from exc
+    check_json_bytes(data, path.name)
+    try:
+        doc = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"tracking file {path.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"tracking file {path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except RecursionError as exc:
+        raise InputError(f"tracking file {path.name}: nested too deeply to read") from exc
     if not isinstance(doc, dict):
         raise InputError(f"tracking file {path.name}: top level is not an object")
+    check_json_records(doc, path.name)
     return doc
+
+
+def json_game_id(path: Path) -> int | None:
+    """The export's gameId (None when absent or not a number); InputError when the file is unusable."""
+    gid = read_json_document(Path(path)).get("gameId")
+    try:
+        return int(gid)
+    except (TypeError, ValueError):
+        return None
 
 
 def is_tracker_json(doc: dict) -> bool:

@@ -35,7 +35,9 @@ from etl.canonical import (
     typed,
 )
 from etl.issues import Issues
-from etl.readers.sheets import InputError, numeric, open_workbook, read_sheet, require_columns, text
+from etl.readers.errors import InputError
+from etl.readers.limits import workbook_sheet_names
+from etl.readers.sheets import numeric, open_workbook, read_sheet, require_columns, text
 
 EVENT_INPUTS = ["event_type_", "team_", "period", "player_game_number_", "role_abrev_binary_"]
 SHIFT_INPUTS = ["Period", "shift_start_min", "shift_start_sec", "shift_end_min", "shift_end_sec"]
@@ -66,9 +68,10 @@ def detect_layout(columns: pd.Index | list[str]) -> str:
 
 
 def is_tracker_workbook(path: Path) -> bool:
-    """True when the workbook has an 'events' sheet (the league workbook has none)."""
+    """True when the workbook has an 'events' sheet (the league workbook has none). Only the zip's directory
+    and workbook.xml are read: nothing the file declares is expanded in the calling process."""
     try:
-        return "events" in open_workbook(path).sheet_names
+        return "events" in workbook_sheet_names(path)
     except InputError:
         return True  # let the reader report the problem for this game
 
