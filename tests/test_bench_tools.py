@@ -34,3 +34,30 @@ def test_memory_sampler_survives_children_and_its_process_exiting(monkeypatch):
         assert memory._thread.is_alive(), crashes  # the sampler did not die
     assert not crashes, crashes
     assert memory.peak_mb > 1
+
+
+@pytest.mark.slow
+def test_queue_bench_stops_the_embedded_postgresql_it_started():
+    import os
+    import shutil
+    import tempfile
+
+    import psutil
+
+    folder = tempfile.mkdtemp(prefix="benchsight-bench-test-")  # not pytest's tmp tree (see conftest)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["TMPDIR"] = folder
+    try:
+        out = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "queue.py"), "--jobs", "50",
+                              "--latency-jobs", "3", "--no-pgqueuer"], env=env, capture_output=True, text=True,
+                             timeout=240)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "benchsight drain" in out.stdout
+        left = [p.pid for p in psutil.process_iter(["cmdline"])
+                if any(folder in part for part in (p.info["cmdline"] or []))]
+        assert not left, f"postgres processes left running under {folder}: {left}"
+    finally:
+        for p in psutil.process_iter(["cmdline"]):  # never leave a server behind, even when the test fails
+            if any(folder in part for part in (p.info["cmdline"] or [])):
+                p.kill()
+        shutil.rmtree(folder, ignore_errors=True)
