@@ -69,11 +69,15 @@ class TreeMemory:
         except psutil.Error:
             return
         while not self._stop.is_set():
+            try:
+                tree = [me, *me.children(recursive=True)]
+            except psutil.Error:  # the process itself exited (or a child vanished while listed): nothing to add
+                tree = []
             total = 0
-            for proc in [me, *me.children(recursive=True)]:
+            for proc in tree:
                 try:
                     total += proc.memory_info().rss
-                except psutil.Error:
+                except psutil.Error:  # exited between listing and reading
                     pass
             self.peak_bytes = max(self.peak_bytes, total)
             self._stop.wait(self.interval)

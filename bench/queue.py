@@ -140,7 +140,10 @@ async def main() -> None:
     parser.add_argument("--log-level", default="warning", help="daemon log level (per-job events are 'info')")
     args = parser.parse_args()
     logs.configure(args.log_level)
-    server = os.environ.get("DATABASE_URL") or database.embedded_url(Path(tempfile.gettempdir()) / "benchsight-bench-pg")
+    # stop_on_exit: the embedded server this run started stops when it exits (a server another process
+    # still uses keeps running)
+    server = os.environ.get("DATABASE_URL") or database.embedded_url(
+        Path(tempfile.gettempdir()) / "benchsight-bench-pg", stop_on_exit=True)
     print(f"server: {'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded PostgreSQL'}; "
           f"{args.jobs} jobs, concurrency {args.concurrency}, log level {args.log_level}")
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
-import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import asyncpg
 import jwt
@@ -23,6 +22,7 @@ from aiohttp import web
 
 from daemon import apikeys
 from daemon.config import Settings
+from daemon.redaction import redact_secrets  # noqa: F401 - the log processor lives in daemon.redaction
 
 log = structlog.get_logger()
 
@@ -262,38 +262,3 @@ def require_scope(request: web.Request, scope: str) -> Principal:
         have = ", ".join(sorted(principal.scopes)) or "none"
         raise _json_error(web.HTTPForbidden, f"this needs the scope {scope}; the caller has: {have}")
     return principal
-
-
-# ---- keeping secrets out of logs -----------------------------------------------------------------------------
-
-_SECRET_FIELDS = frozenset({"authorization", "x-api-key", "api_key", "apikey", "token", "access_token",
-                            "refresh_token", "password", "secret", "jwt", "service_role_key", "jwt_secret"})
-_SECRET_TEXT = re.compile(
-    r"(?P<key>bsk_[0-9a-f]{12})_[A-Za-z0-9_-]+"                          # an API key: keep its prefix
-    r"|eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"          # a JWT
-    r"|(?P<scheme>bearer\s+)[^\s,;\"']+",                                  # any bearer credential
-    re.IGNORECASE,
-)
-
-
-def _mask(match: re.Match[str]) -> str:
-    if match["key"]:
-        return f"{match['key']}_[redacted]"
-    if match["scheme"]:
-        return f"{match['scheme']}[redacted]"
-    return "[redacted jwt]"
-
-
-def redact_text(text: str) -> str:
-    return _SECRET_TEXT.sub(_mask, text)
-
-
-def redact_secrets(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """structlog processor: blanks fields named like credentials and masks API keys, JWTs and bearer values in
-    every string value (exception text included when placed after format_exc_info)."""
-    for name, value in list(event_dict.items()):
-        if name.lower() in _SECRET_FIELDS and value is not None:
-            event_dict[name] = "[redacted]"
-        elif isinstance(value, str):
-            event_dict[name] = redact_text(value)
-    return event_dict

@@ -5,24 +5,31 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import get_args
 from uuid import UUID
 
 import click
+from pydantic import ValidationError
 
 from daemon import database, logs, queries, service
 from daemon.apikeys import apikey_command
 from daemon.config import Settings
 from daemon.http import serve
+from daemon.http.models import JobStatus
+from daemon.redaction import redact_url
+from daemon.registry import HandlerSpec, load_handlers
 from etl.cli import etl_command
 
 EXIT_BY_STATUS = {"completed": 0, "failed": 1, "cancelled": 2}
 ENDED = set(EXIT_BY_STATUS)
+STATUSES = get_args(JobStatus)
 
 
 def _settings() -> Settings:
-    settings = Settings()
-    logs.configure(settings.log_level)
-    return settings
+    """The settings read once by the `main` group (which also configured logging for every command)."""
+    context = click.get_current_context(silent=True)
+    settings = context.find_root().obj if context is not None else None
+    return settings if isinstance(settings, Settings) else Settings()
 
 
 def _url(settings: Settings, *, service: bool = False) -> str:
@@ -40,8 +47,15 @@ def _run(coro):
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(context: click.Context) -> None:
     """BenchSight: hockey analytics warehouse and its job daemon."""
+    try:
+        context.obj = Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings in the environment: {exc}") from exc
+    # Every command, `etl` included, logs to stderr in one format: stdout stays for what a command prints.
+    logs.configure(context.obj.log_level)
 
 
 @main.command()
@@ -49,9 +63,10 @@ def up() -> None:
     """Run everything: database (embedded unless DATABASE_URL), migrations, daemon and HTTP API."""
     settings = _settings()
     url = _url(settings, service=True)
-    click.echo(f"database: {_redacted(url)}")
+    click.echo(f"database: {redact_url(url)}")
     click.echo(f"api: http://{settings.api_host}:{settings.api_port}/api/docs")
     click.echo(f"daemon: worker {settings.worker_id}, data dir {settings.data_dir}")
+    click.echo(_inputs_note(settings))
     _run(service.run_worker(settings, extra=serve))
 
 
@@ -95,10 +110,27 @@ def migrate() -> None:
     click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
 
 
+def _inputs_note(settings: Settings) -> str:
+    """Create the input folders the ETL reads and say where the league workbook goes."""
+    tracking = settings.raw_dir / "tracking"
+    tracking.mkdir(parents=True, exist_ok=True)
+    workbook = settings.raw_dir / "BLB_Tables.xlsx"
+    state = "found" if workbook.is_file() else "missing: copy the league workbook there"
+    return f"inputs: league workbook {workbook} ({state}); tracker files under {tracking}"
+
+
 @main.command("db-url")
 def db_url() -> None:
-    """Print the connection URL of the database in use: psql "$(benchsight db-url)"."""
-    click.echo(_url(_settings()))
+    """Print the connection URL of the database in use: psql "$(benchsight db-url)".
+
+    Starts nothing: with the embedded database it prints the URL of the server running under <data dir>/pg
+    (started by `benchsight up`), and exits 1 saying so when there is none."""
+    settings = _settings()
+    try:
+        url = settings.database_url or database.running_embedded_url(settings.embedded_pg_dir)
+    except database.DatabaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(url)
 
 
 @main.command()
@@ -108,17 +140,36 @@ def db_url() -> None:
 @click.option("--dedupe-key", default=None, help="At most one active job per key.")
 @click.option("--wait", is_flag=True, help="Follow the job with a progress bar; exit 0 completed, 1 failed, 2 cancelled.")
 def enqueue(kind: str, params_json: str, priority: int, dedupe_key: str | None, wait: bool) -> None:
-    """Insert a job and print its id."""
+    """Insert a job and print its id. Kind and params are checked first, as the REST API checks them."""
     try:
         params = json.loads(params_json)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--params") from exc
     if not isinstance(params, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--params")
+    _check_params(_handler_of(kind), params_json)
     settings = _settings()
     status = _run(_enqueue(_url(settings), kind, params, priority, dedupe_key, wait))
     if wait:
         sys.exit(EXIT_BY_STATUS.get(status, 1))
+
+
+def _handler_of(kind: str) -> HandlerSpec:
+    registry = load_handlers()
+    if kind not in registry:
+        raise click.BadParameter(f"unknown job kind {kind!r}; valid kinds: {', '.join(sorted(registry))}",
+                                 param_hint="KIND")
+    return registry[kind]
+
+
+def _check_params(spec: HandlerSpec, params_json: str) -> None:
+    """The handler's params model, strict as the API's JSON bodies (unknown fields, `0` for `false` refused)."""
+    try:
+        spec.params.model_validate_json(params_json, strict=True)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}"
+                             for e in exc.errors(include_url=False))
+        raise click.BadParameter(f"invalid params for {spec.kind}: {problems}", param_hint="--params") from exc
 
 
 async def _enqueue(url: str, kind: str, params: dict, priority: int, dedupe_key: str | None, wait: bool) -> str:
@@ -156,7 +207,7 @@ async def _follow(conn, job_id: UUID) -> str:
 
 
 @main.command()
-@click.option("--status", default=None, help="Only jobs in this status.")
+@click.option("--status", default=None, type=click.Choice(STATUSES), help="Only jobs in this status.")
 @click.option("--kind", default=None, help="Only jobs of this kind.")
 @click.option("--limit", default=50, show_default=True)
 def jobs(status: str | None, kind: str | None, limit: int) -> None:
@@ -182,30 +233,23 @@ async def _jobs(url: str, status: str | None, kind: str | None, limit: int):
 @click.argument("job_id", type=click.UUID)
 def cancel(job_id: UUID) -> None:
     """Cancel a job: pending ones at once, running ones are stopped by their daemon."""
+    """Cancel a job: pending ones at once, running ones are stopped by their daemon. Exits 1 when there is no
+    such job or it had already ended (the API answers 404 and 409)."""
     settings = _settings()
-    status = _run(_cancel(_url(settings), job_id))
-    if status is None:
+    before, after = _run(_cancel(_url(settings), job_id))
+    if before is None:
         raise click.ClickException(f"no job {job_id}")
-    click.echo(status if status in ENDED else f"cancel requested ({status})")
+    if before in ENDED:
+        raise click.ClickException(f"job {job_id} had already ended ({before}): nothing to cancel")
+    click.echo(after if after in ENDED else f"cancel requested ({after})")
 
 
-async def _cancel(url: str, job_id: UUID) -> str | None:
+async def _cancel(url: str, job_id: UUID) -> tuple[str | None, str | None]:
     conn = await database.connect(url)
     try:
-        return await queries.request_cancel(conn, job_id)
+        return await queries.cancel_job(conn, job_id)
     finally:
         await conn.close()
-
-
-def _redacted(url: str) -> str:
-    """The URL without its password, for printing."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 main.add_command(etl_command)

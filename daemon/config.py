@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     )
     sql_dir: Path = Field(
         default=PROJECT_ROOT / "sql", validation_alias="BENCHSIGHT_SQL_DIR",
-        description="Where the schema job writes reset_supabase.sql (and reads views/*.sql).",
+        description="The dashboard views (views/*.sql) the schema and upload jobs read; never written to.",
     )
     api_auth: Literal["auto", "required", "off"] = Field(
         default="auto", validation_alias="BENCHSIGHT_API_AUTH",
@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     @property
     def output_dir(self) -> Path:
         return self.data_dir / "output"
+
+    @property
+    def generated_dir(self) -> Path:
+        """Files the daemon generates (the schema job's reset_supabase.sql): under the data dir, since the
+        checkout is read-only under the systemd unit."""
+        return self.data_dir / "generated"
 
     @property
     def incoming_dir(self) -> Path:

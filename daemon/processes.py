@@ -18,6 +18,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from daemon import logs
+
 ProgressCallback = Callable[[float, str], None]
 
 _CONTEXT = multiprocessing.get_context("spawn")
@@ -43,8 +45,10 @@ def _become_group_leader(parent_pid: int) -> None:
         _kill_own_group(signal.SIGTERM, None)
 
 
-def _child_main(conn: Connection, parent_pid: int, func: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+def _child_main(conn: Connection, parent_pid: int, log_format: logs.LogFormat, func: Callable[..., Any],
+                args: tuple, kwargs: dict) -> None:
     _become_group_leader(parent_pid)
+    logs.configure(log_format.level, log_format.json)  # a spawned child starts unconfigured: log as the parent
 
     def report(fraction: float, step: str) -> None:
         conn.send(("progress", float(fraction), str(step)))
@@ -69,7 +73,8 @@ async def run_in_process(
     loop = asyncio.get_running_loop()
     parent, child = _CONTEXT.Pipe(duplex=False)
     # not daemonic: a daemonic process may not start children of its own (the ETL's reader pool)
-    process = _CONTEXT.Process(target=_child_main, args=(child, os.getpid(), func, args, kwargs), daemon=False)
+    process = _CONTEXT.Process(target=_child_main, args=(child, os.getpid(), logs.current(), func, args, kwargs),
+                               daemon=False)
     process.start()
     child.close()
     messages: asyncio.Queue[tuple] = asyncio.Queue()

@@ -71,6 +71,15 @@ async def request_cancel(conn: asyncpg.Pool | asyncpg.Connection, job_id: UUID) 
     return await conn.fetchval("select request_cancel($1)", job_id)
 
 
+async def cancel_job(conn: asyncpg.Pool | asyncpg.Connection, job_id: UUID) -> tuple[str | None, str | None]:
+    """request_cancel with the status before it (None: no such job), read in the same statement, so a caller
+    can tell a job it cancelled from one that had already ended."""
+    row = await conn.fetchrow(
+        "with before as (select status from job_requests where id = $1) "
+        "select (select status from before) as before, request_cancel($1) as after", job_id)
+    return row["before"], row["after"]
+
+
 async def get_job(conn: asyncpg.Pool | asyncpg.Connection, job_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(f"select {JOB_COLUMNS} from job_requests where id = $1", job_id)
 

@@ -1,5 +1,7 @@
-"""`schema`: write sql/reset_supabase.sql from the catalog (and the views in sql/views/), and with
-`apply: true` run it against the job's database.
+"""`schema`: write <data dir>/generated/reset_supabase.sql from the catalog (and the views in sql/views/), and
+with `apply: true` run it against the job's database. The checkout's sql/reset_supabase.sql is the
+repository's copy (a test keeps it current); the job never writes into the checkout, which is read-only under
+the systemd unit.
 
 Applying drops and re-creates every warehouse table (empty), in one transaction; run an upload after it.
 """
@@ -43,11 +45,11 @@ def schema_script(sql_dir: Path, *, transaction: bool = True) -> str:
     return script
 
 
-def write_schema_file(sql_dir: Path) -> Path:
-    """Write sql/reset_supabase.sql (only when its content changed, so a clean checkout stays clean)."""
-    path = sql_dir / RESET_FILE
+def write_schema_file(sql_dir: Path, out_dir: Path) -> Path:
+    """Write out_dir/reset_supabase.sql with the views of sql_dir (only when its content changed)."""
+    path = out_dir / RESET_FILE
     script = schema_script(sql_dir)
-    sql_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text(encoding="utf-8") != script:
         tmp = path.with_suffix(".sql.part")
         tmp.write_text(script, encoding="utf-8")
@@ -57,8 +59,9 @@ def write_schema_file(sql_dir: Path) -> Path:
 
 @handler("schema", SchemaParams)
 async def run(params: SchemaParams, ctx: JobContext) -> dict:
-    """Writes sql/reset_supabase.sql from the catalog; apply=true also runs it (drops the warehouse tables)."""
-    path = write_schema_file(ctx.settings.sql_dir)
+    """Writes reset_supabase.sql (under the data dir) from the catalog; apply=true also runs it (drops the
+    warehouse tables)."""
+    path = write_schema_file(ctx.settings.sql_dir, ctx.settings.generated_dir)
     await ctx.progress(50, f"wrote {path.name}")
     if params.apply:
         async with ctx.pool.acquire() as conn, conn.transaction():

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from etl_fixtures import sample_data_path
 
 from daemon import database, migrations
 from daemon.config import PROJECT_ROOT, Settings
@@ -22,10 +23,25 @@ MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that uses the database is marked `db` (CI runs those again against PostgreSQL 15)."""
+    """Every test that uses the database is marked `db` (CI runs those again against PostgreSQL 15). In CI,
+    tests that need the real league data fail the run when it is missing, instead of skipping quietly."""
     for item in items:
         if "pg_server_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+    _require_sample_data_in_ci(items)
+
+
+def _require_sample_data_in_ci(items: list[pytest.Item]) -> None:
+    if os.environ.get("CI", "").lower() not in ("true", "1"):
+        return
+    needing = [i for i in items
+               if i.get_closest_marker("sample_data") or "sample_data" in getattr(i, "fixturenames", ())]
+    path = sample_data_path()
+    if needing and not ((path / "blb" / "BLB_Tables.xlsx").is_file() and (path / "tracking").is_dir()):
+        pytest.exit(
+            f"CI=true but the real league data is missing at {path} (blb/BLB_Tables.xlsx and tracking/): "
+            f"{len(needing)} tests need it. Put shared/data beside the checkout or set BENCHSIGHT_SAMPLE_DATA.",
+            returncode=1)
 
 
 def _with_database(url: str, name: str) -> str:

@@ -62,8 +62,6 @@ def test_enqueue_wait_exit_codes_follow_the_job_outcome(db_url, tmp_path, worker
     uuid.UUID(ok.stdout.strip())
     failed = benchsight("enqueue", "sleep", "--params", '{"fail": true}', "--wait", env=env)
     assert failed.returncode == 1 and "failed" in failed.stderr
-    bad = benchsight("enqueue", "sleep", "--params", '{"seconds": -1}', "--wait", env=env)
-    assert bad.returncode == 1 and "invalid params" in bad.stderr
 
 
 def test_enqueue_wait_exits_2_when_the_job_is_cancelled(db_url, tmp_path, worker):
@@ -78,14 +76,67 @@ def test_enqueue_wait_exits_2_when_the_job_is_cancelled(db_url, tmp_path, worker
     assert job_id in listing.stdout
 
 
+def _job_count(db_url: str) -> int:
+    async def count() -> int:
+        conn = await asyncpg.connect(db_url)
+        try:
+            return await conn.fetchval("select count(*) from job_requests")
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
+
+
 def test_bad_input_gets_a_clear_error(db_url, tmp_path):
     env = _env(db_url, tmp_path)
     not_json = benchsight("enqueue", "sleep", "--params", "{oops", env=env)
     assert not_json.returncode == 2 and "--params" in not_json.stderr
-    unknown = benchsight("enqueue", "no_such_kind", env=env)
-    assert unknown.returncode == 1 and "no_such_kind" in unknown.stderr
     missing = benchsight("cancel", str(uuid.uuid4()), env=env)
     assert missing.returncode == 1 and "no job" in missing.stderr
+
+
+def test_unknown_kind_is_a_usage_error_listing_the_valid_kinds(db_url, tmp_path):
+    from daemon.registry import load_handlers
+
+    unknown = benchsight("enqueue", "no_such_kind", env=_env(db_url, tmp_path))
+    assert unknown.returncode == 2, unknown.stderr
+    assert "no_such_kind" in unknown.stderr and "foreign key" not in unknown.stderr
+    assert all(kind in unknown.stderr for kind in load_handlers()), unknown.stderr
+    assert _job_count(db_url) == 0
+
+
+@pytest.mark.parametrize("params, field", [
+    ('{"seconds": -1}', "seconds"),           # out of range
+    ('{"fail": 0}', "fail"),                 # strict, as the API's JSON bodies: 0 is not false
+    ('{"secs": 1}', "secs"),                 # unknown field
+])
+def test_params_are_checked_against_the_handlers_model_before_the_insert(db_url, tmp_path, params, field):
+    bad = benchsight("enqueue", "sleep", "--params", params, env=_env(db_url, tmp_path))
+    assert bad.returncode == 2, bad.stderr
+    assert "invalid params for sleep" in bad.stderr and field in bad.stderr
+    assert _job_count(db_url) == 0
+
+
+def test_jobs_with_an_unknown_status_is_a_usage_error(db_url, tmp_path):
+    out = benchsight("jobs", "--status", "bogus", env=_env(db_url, tmp_path))
+    assert out.returncode == 2 and "bogus" in out.stderr and "pending" in out.stderr, out.stderr
+
+
+def test_cancelling_an_ended_job_exits_one(db_url, tmp_path):
+    env = _env(db_url, tmp_path)
+    job_id = benchsight("enqueue", "sleep", env=env).stdout.strip()
+    first = benchsight("cancel", job_id, env=env)  # pending (no worker): cancelled at once
+    assert first.returncode == 0 and first.stdout.strip() == "cancelled", first.stderr
+    again = benchsight("cancel", job_id, env=env)
+    assert again.returncode == 1 and "already ended (cancelled)" in again.stderr, again.stderr
+
+
+def test_db_url_without_a_database_says_so_and_starts_nothing(tmp_path):
+    out = benchsight("db-url", env=_env(None, tmp_path))
+    assert out.returncode == 1 and "no database" in out.stderr and "benchsight up" in out.stderr, out.stderr
+    assert out.stdout == "" and "Traceback" not in out.stderr
+    pg = tmp_path / "data" / "pg"
+    assert not (pg / "PG_VERSION").exists() and not (pg / "postmaster.pid").exists()
 
 
 def test_unreachable_database_is_reported_without_a_traceback(tmp_path):
@@ -97,7 +148,7 @@ def test_unreachable_database_is_reported_without_a_traceback(tmp_path):
 def test_embedded_database_that_cannot_start_is_explained(tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data dir should be")
-    out = benchsight("db-url", env=_env(None, tmp_path, BENCHSIGHT_DATA_DIR=blocker))
+    out = benchsight("migrate", env=_env(None, tmp_path, BENCHSIGHT_DATA_DIR=blocker))
     assert out.returncode == 1 and "could not start the embedded PostgreSQL" in out.stderr
     assert "DATABASE_URL" in out.stderr and "Traceback" not in out.stderr
 
@@ -111,6 +162,10 @@ def test_up_runs_on_the_embedded_database_and_completes_a_job(tmp_path):
     try:
         url = proc.stdout.readline().strip().removeprefix("database: ")
         assert str(tmp_path / "data" / "pg") in url
+        printed = [proc.stdout.readline().strip() for _ in range(3)]
+        raw = tmp_path / "data" / "raw"
+        assert f"league workbook {raw / 'BLB_Tables.xlsx'} (missing" in printed[-1], printed
+        assert (raw / "tracking").is_dir() and str(raw / "tracking") in printed[-1]
         deadline = time.monotonic() + 60
 
         async def run_job() -> str:
@@ -130,6 +185,8 @@ def test_up_runs_on_the_embedded_database_and_completes_a_job(tmp_path):
                 await conn.close()
 
         assert asyncio.run(run_job()) == "completed"
+        running = benchsight("db-url", env=env)  # the running embedded database, as psql would need it
+        assert running.returncode == 0 and running.stdout.strip() == url, running.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, proc.stderr.read()

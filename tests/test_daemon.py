@@ -59,10 +59,16 @@ async def test_listen_reconnects_after_its_connection_is_killed_and_catches_up(s
     async with running_daemon(settings, feeds="listen", sweep_seconds=60) as dispatcher:
         listen_feed = dispatcher.feeds[0]
         await asyncio.wait_for(listen_feed.connected.wait(), 5)
-        await pool.execute("select pg_terminate_backend(pid) from pg_stat_activity "
-                           "where query like 'LISTEN%' and datname = current_database()")
-        job = await queries.enqueue_job(pool, "sleep", {})
-        await wait_for_status(pool, job["id"], "completed", timeout=10)
+        listening_pid = listen_feed._listener.connection.get_server_pid()
+        killed = await pool.fetch("select pid, pg_terminate_backend(pid) as ok from pg_stat_activity "
+                                  "where query like 'LISTEN%' and datname = current_database()")
+        assert [(r["pid"], r["ok"]) for r in killed] == [(listening_pid, True)]  # it hit the LISTEN connection
+        deadline = time.monotonic() + 5
+        while (conn := listen_feed._listener.connection) is None or conn.get_server_pid() == listening_pid:
+            assert time.monotonic() < deadline, "the LISTEN connection was not re-established"
+            await asyncio.sleep(0.05)
+        job = await queries.enqueue_job(pool, "sleep", {})  # only the new LISTEN can wake the daemon in time
+        await wait_for_status(pool, job["id"], "completed", timeout=5)
 
 
 async def test_2000_jobs_with_8_concurrent_workers_each_run_exactly_once(settings, pool):

@@ -122,17 +122,53 @@ def test_sequential_and_parallel_reads_give_the_same_output(sample_data, trackin
         assert (tmp_path / "one" / f"{name}.csv").read_bytes() == (tmp_path / "two" / f"{name}.csv").read_bytes()
 
 
+def _player_stat(out, table: str, key: str, value, player: str, column: str) -> int:
+    df = read_table(out, table)
+    return int(df[(df[key] == value) & (df["player_id"] == player)][column].iloc[0])
+
+
 def test_incremental_output_equals_a_fresh_run(sample_data, tracking, tmp_path):
+    """A changed scorer and shot type in a complete game: the game's facts and the season tables (tracked
+    columns count complete games only, so they are re-aggregated) change, exactly as a fresh run has them."""
     cache, out = tmp_path / "cache", tmp_path / "out"
+    (tracking / "18969_tracking.xlsx").unlink()  # the JSON export is then the game's only (and primary) file
     _run(sample_data, tracking, out, cache)
+    goals = read_table(out, "fact_goals").set_index(["game_id", "event_id"])
+    assert read_table(out, "qa_game_completeness").set_index("game_id").loc[18969, "status"] == "complete"
+    assert goals.loc[(18969, 189), "scorer_player_id"] == "P100117"  # #45 scores; #34 is P100022
+    season = read_table(out, "dim_schedule").set_index("game_id").loc[18969, "season_id"]
+    before = {p: (_player_stat(out, "fact_player_game_stats", "game_id", 18969, p, "tracked_goals"),
+                  _player_stat(out, "fact_player_season_stats", "season_id", season, p, "tracked_goals"))
+              for p in ("P100117", "P100022")}
+
     doc = json.loads((tracking / "18969.json").read_text())
-    next(e for e in doc["events"] if e["type"] == "Pass")["isHighlight"] = True
+    goal = next(e for e in doc["events"] if e["idx"] == 189)
+    scorer = next(p for p in goal["players"] if p["role"] == "event_player_1")
+    assert scorer["num"] == 45
+    new_scorer = next(r for r in doc["rosters"]["home"] if str(r["num"]) == "34")
+    scorer.update(num=34, name=new_scorer["name"])
+    shot = next(e for e in doc["events"] if e["idx"] == 11)
+    assert shot["type"] == "Shot" and shot["detail2"] == "Shot_Wrist"
+    shot["detail2"] = "Shot_Backhand"
     (tracking / "18969.json").write_text(json.dumps(doc))
+
     incremental = _run(sample_data, tracking, out, cache)
     assert incremental.files_read == 1
+    goals = read_table(out, "fact_goals").set_index(["game_id", "event_id"])
+    assert goals.loc[(18969, 189), "scorer_player_id"] == "P100022"
+    assert read_table(out, "fact_shots").set_index(["game_id", "event_id"]).loc[(18969, 11), "shot_type"] \
+        == "Shot_Backhand"
+    after = {p: (_player_stat(out, "fact_player_game_stats", "game_id", 18969, p, "tracked_goals"),
+                 _player_stat(out, "fact_player_season_stats", "season_id", season, p, "tracked_goals"))
+             for p in ("P100117", "P100022")}
+    assert after["P100117"] == (before["P100117"][0] - 1, before["P100117"][1] - 1)
+    assert after["P100022"] == (before["P100022"][0] + 1, before["P100022"][1] + 1)
+
     _run(sample_data, tracking, tmp_path / "fresh", tmp_path / "fresh_cache")
-    for csv in sorted(out.glob("*.csv")):
-        assert csv.read_bytes() == (tmp_path / "fresh" / csv.name).read_bytes(), csv.name
+    written = sorted(p.name for p in out.glob("*.csv"))
+    assert written == sorted(p.name for p in (tmp_path / "fresh").glob("*.csv"))
+    for name in written:
+        assert (out / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
 
 
 def test_cache_keeps_only_entries_of_current_inputs(sample_data, tracking, tmp_path):

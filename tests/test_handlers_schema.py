@@ -12,8 +12,9 @@ from handlers_output import write_catalog_output
 
 def test_committed_reset_script_matches_the_catalog():
     committed = (PROJECT_ROOT / "sql" / RESET_FILE).read_text(encoding="utf-8")
-    assert committed == schema_script(PROJECT_ROOT / "sql"), \
-        "sql/reset_supabase.sql is stale: run a schema job (benchsight enqueue schema) and commit the file"
+    assert committed == schema_script(PROJECT_ROOT / "sql"), (
+        "sql/reset_supabase.sql is stale: regenerate it with python -c \"from daemon.config import PROJECT_ROOT as r; "
+        "from handlers.schema import write_schema_file; write_schema_file(r / 'sql', r / 'sql')\" and commit it")
 
 
 async def test_schema_job_writes_the_script_and_apply_creates_every_table(settings, pool, tmp_path):
@@ -29,7 +30,10 @@ async def test_schema_job_writes_the_script_and_apply_creates_every_table(settin
         applied = await queries.enqueue_job(pool, "schema", {"apply": True})
         row = await wait_for_status(pool, applied["id"], {"completed", "failed"}, timeout=30)
     assert row["status"] == "completed", row["error"]
-    script = (tmp_path / "sql" / RESET_FILE).read_text()
+    # written under the data dir, never into the (read-only under systemd) folder the views come from
+    assert row["result"]["file"] == str(settings.generated_dir / RESET_FILE)
+    assert sorted(p.name for p in (tmp_path / "sql").iterdir()) == ["views"]
+    script = (settings.generated_dir / RESET_FILE).read_text()
     assert "v_games" in script
     found = await pool.fetch(
         "select c.relname, pg_get_constraintdef(k.oid) as pk from pg_class c "

@@ -57,7 +57,7 @@ def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: 
         app.router.add_route(route.method, route.path, route.handler, name=route.name)
     app[OPENAPI] = openapi.build(routes)
     app.router.add_route("GET", "/api/openapi.json", _openapi_json)
-    app.router.add_route("GET", "/api/docs", _docs_page)
+    openapi.add_docs_routes(app.router)
     app.cleanup_ctx.append(_listen_for_changes)
     app.on_shutdown.append(_end_streams)
     if _allowed_origins(settings):
@@ -82,10 +82,6 @@ async def serve(pool: asyncpg.Pool, dispatcher: object | None, url: str, setting
 
 async def _openapi_json(request: web.Request) -> web.Response:
     return json_response(request.app[OPENAPI])
-
-
-async def _docs_page(request: web.Request) -> web.Response:
-    return web.Response(text=openapi.DOCS_PAGE, content_type="text/html")
 
 
 async def _listen_for_changes(app: web.Application) -> AsyncIterator[None]:

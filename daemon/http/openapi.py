@@ -1,12 +1,17 @@
 """The OpenAPI 3.1 document, built from the route declarations and the same pydantic models the handlers
-validate with, plus a docs page that renders it."""
+validate with, plus a docs page that renders it with Swagger UI served from this process (nothing from the
+internet at run time: the assets come from the swagger-ui-py package)."""
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
@@ -145,10 +150,39 @@ def _form_schema(form) -> dict:
 
 DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>BenchSight API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="stylesheet" href="/api/docs/swagger-ui.css"></head>
 <body><div id="docs"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#docs"});</script>
 <noscript>The API is described in <a href="/api/openapi.json">/api/openapi.json</a>.</noscript>
 </body></html>
 """
+DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+
+
+@cache
+def _swagger_ui_dir() -> Path:
+    """The static folder of the swagger-ui-py package (Swagger UI 5, which renders OpenAPI 3.1), found without
+    importing the package (its __init__ loads web-framework adapters we do not use)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the docs page needs the package swagger-ui-py (pip install swagger-ui-py)")
+    return Path(spec.origin).parent / "static"
+
+
+def add_docs_routes(router: web.UrlDispatcher) -> None:
+    """GET /api/docs (the page) and /api/docs/<asset> (only the two files the page loads)."""
+    router.add_route("GET", "/api/docs", _docs_page)
+    router.add_route("GET", "/api/docs/{asset}", _docs_asset)
+
+
+async def _docs_page(request: web.Request) -> web.Response:
+    return web.Response(text=DOCS_PAGE, content_type="text/html")
+
+
+async def _docs_asset(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["asset"]
+    if name not in DOCS_ASSETS:
+        raise web.HTTPNotFound(text='{"detail": "no such docs asset"}', content_type="application/json")
+    return web.FileResponse(_swagger_ui_dir() / name, headers={
+        "Content-Type": DOCS_ASSETS[name], "Cache-Control": "public, max-age=86400"})
