@@ -78,10 +78,11 @@ def auth_required(settings: Settings) -> bool:
     if settings.api_auth != "auto":
         return settings.api_auth == "required"
     local_database = settings.database_url is None and settings.supabase_url is None
-    return not (local_database and _is_loopback(settings.api_host))
+    return not (local_database and is_loopback(settings.api_host))
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """localhost or a loopback address (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
