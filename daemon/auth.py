@@ -13,6 +13,7 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -61,6 +62,9 @@ class Principal:
 
 ANONYMOUS = Principal("anonymous", frozenset(), "anonymous")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
+# The same principal for code below the routes that has no request at hand (daemon.http.jobs.enqueue scopes
+# dedupe keys and refuses admin-only jobs by it, so every route that creates a job obeys one rule).
+CURRENT_PRINCIPAL: ContextVar[Principal | None] = ContextVar("principal", default=None)
 LOCAL_ADMIN = Principal("local", ADMIN_SCOPES, "anonymous")
 
 
@@ -216,11 +220,9 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not required:
-            request[PRINCIPAL] = LOCAL_ADMIN
-            return await handler(request)
+            return await _as(request, LOCAL_ADMIN, handler)
         if _is_public(request):
-            request[PRINCIPAL] = ANONYMOUS
-            return await handler(request)
+            return await _as(request, ANONYMOUS, handler)
         try:
             credential = _credential(request)
             if credential is None:
@@ -241,10 +243,18 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
                 log.info("api.rate_limited", subject=principal.subject, path=request.path, retry_after=wait)
                 return _detail(429, f"rate limit of {settings.api_rate_limit_per_minute} requests a minute "
                                     "reached; retry later", {"Retry-After": str(max(1, math.ceil(wait)))})
-        request[PRINCIPAL] = principal
-        return await handler(request)
+        return await _as(request, principal, handler)
 
     return authenticate
+
+
+async def _as(request: web.Request, principal: Principal, handler: Handler) -> web.StreamResponse:
+    request[PRINCIPAL] = principal
+    token = CURRENT_PRINCIPAL.set(principal)
+    try:
+        return await handler(request)
+    finally:
+        CURRENT_PRINCIPAL.reset(token)
 
 
 def _json_error(status: type[web.HTTPException], detail: str,

@@ -14,8 +14,8 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel
 
-from daemon.auth import PRINCIPAL
-from daemon.http.errors import invalid, json_response
+from daemon.auth import CURRENT_PRINCIPAL, PRINCIPAL
+from daemon.http.errors import ApiError, invalid, json_response
 
 log = structlog.get_logger()
 
@@ -40,6 +40,13 @@ ENQUEUE = (
     f"select {SHAPE_COLUMNS}, j.created_at = now() as created "
     "from enqueue_job($1, $2, 0, null, $3, 3, $4) j"
 )
+
+
+NEEDS_ADMIN = "select public.job_needs_admin($1, $2)"
+ADMIN_ONLY = {
+    "schema": "apply drops and re-creates every warehouse table",
+    "staging_blb": "replace empties the staged table; use replace: false to append",
+}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -110,9 +117,20 @@ def dedupe_key(kind: str, params: dict, *extra: str) -> str:
 
 async def enqueue(pool: asyncpg.Pool, kind: str, params: BaseModel, *, requested_by: str,
                   dedupe: str | None = None) -> tuple[dict, bool]:
-    """Insert a job (or find its active twin); returns (job, created)."""
+    """Insert a job (or find its active twin); returns (job, created).
+
+    For the request's caller (daemon.auth.CURRENT_PRINCIPAL): a request only admins may make
+    (job_needs_admin in SQL, the same rule row-level security applies to direct inserts) is 403 for others,
+    and a signed-in user's dedupe key is scoped to the user, as the SQL trigger scopes direct inserts: the
+    same request by two users gives two jobs, never the other user's job."""
     data = canonical_params(params)
-    row = await pool.fetchrow(ENQUEUE, kind, data, dedupe or dedupe_key(kind, data), requested_by)
+    principal = CURRENT_PRINCIPAL.get()
+    if principal is not None and not principal.allows("admin") and await pool.fetchval(NEEDS_ADMIN, kind, data):
+        raise ApiError(403, f"only an admin may request this {kind} job ({ADMIN_ONLY.get(kind, 'it destroys data')})")
+    key = dedupe or dedupe_key(kind, data)
+    if principal is not None and principal.own_jobs_only:
+        key = f"user:{principal.subject}:{key}"
+    row = await pool.fetchrow(ENQUEUE, kind, data, key, requested_by)
     log.info("api.job_enqueued", job_id=str(row["id"]), kind=kind, existing=not row["created"],
              requested_by=requested_by)
     return job_shape(row), row["created"]

@@ -27,7 +27,7 @@ TABLE_FORM = FormSpec(
 )
 
 
-@routes.post("/api/upload/tables", summary="Upload one output table as CSV and load it", scope="jobs:write",
+@routes.post("/api/upload/tables", summary="Upload one output table as CSV and load it (admin)", scope="admin",
              form=TABLE_FORM, responses=CREATED, creates_job=True)
 async def upload_table(request: web.Request) -> web.Response:
     """The CSV's header is checked against the catalog (400 unreadable, 422 listing missing and extra
