@@ -14,7 +14,8 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
-from daemon.http.app_keys import SETTINGS
+from daemon import admission
+from daemon.http.app_keys import POOL, SETTINGS
 from daemon.http.errors import ApiError, field_error, from_validation_error, invalid
 
 M = TypeVar("M", bound=BaseModel)
@@ -63,7 +64,8 @@ def validate(model: type[M], data: dict, where: str, *, json_text: bytes | None 
 async def json_body(request: web.Request, model: type[M]) -> M:
     """The body as model; an empty body means all defaults. A body must say Content-Type: application/json
     (415 otherwise: a web page can send text/plain to any server without asking, but not JSON) and is at most
-    JSON_BODY_LIMIT bytes (413). A large body (JSON rows for staging) is parsed in a thread, so other requests
+    JSON_BODY_LIMIT bytes (413). What the params model cannot check alone (games in the schedule, files in
+    the data dir) daemon.admission checks before any job exists (422). A large body (JSON rows for staging) is parsed in a thread, so other requests
     are not held up."""
     limit = min(JSON_BODY_LIMIT, request.app[SETTINGS].upload_limit_bytes)
     if request.content_length is not None and request.content_length > limit:
@@ -78,8 +80,13 @@ async def json_body(request: web.Request, model: type[M]) -> M:
         raise ApiError(415, f"send the body as JSON with 'Content-Type: application/json' "
                             f"(got {request.content_type!r})")
     if len(raw) > _PARSE_IN_THREAD_BYTES:
-        return await asyncio.to_thread(_parse_body, raw, model)
-    return _parse_body(raw, model)
+        value = await asyncio.to_thread(_parse_body, raw, model)
+    else:
+        value = _parse_body(raw, model)
+    found = await admission.problems(value, request.app[POOL], request.app[SETTINGS].data_dir)
+    if found:
+        raise ApiError(422, [field_error(["body", name], message) for name, message in found])
+    return value
 
 
 def _parse_body(raw: bytes, model: type[M]) -> M:

@@ -28,8 +28,13 @@ SHAPE_COLUMNS = (
 )
 # $2 owner: null for callers who see every job, else only that requester's jobs (a signed-in portal user).
 GET_JOB = f"select {SHAPE_COLUMNS} from job_requests j where j.id = $1 and ($2::text is null or j.requested_by = $2)"
+# A list shows summaries: params and result stay in the row (never read, never sent).
+SUMMARY_COLUMNS = (
+    "j.id, j.kind, j.status, j.progress, j.current_step, j.error, j.attempts, j.cancel_requested, j.requested_by, "
+    "j.created_at, j.started_at, j.finished_at"
+)
 LIST_JOBS = (
-    f"select {SHAPE_COLUMNS} from job_requests j "
+    f"select {SUMMARY_COLUMNS} from job_requests j "
     "where ($1::text is null or j.status = $1) and ($2::text is null or j.kind = $2) "
     "and ($3::timestamptz is null or (j.created_at, j.id) < ($3, $4::uuid)) "
     "and ($6::text is null or j.requested_by = $6) "
@@ -76,6 +81,24 @@ def job_shape(row: asyncpg.Record) -> dict:
     }
 
 
+def job_summary(row: asyncpg.Record) -> dict:
+    """A job row as lists show it (models.JobSummaryOut)."""
+    return {
+        "job_id": str(row["id"]),
+        "kind": row["kind"],
+        "status": row["status"],
+        "progress": row["progress"],
+        "current_step": row["current_step"],
+        "error": row["error"],
+        "attempts": row["attempts"],
+        "cancel_requested": row["cancel_requested"],
+        "requested_by": row["requested_by"],
+        "created_at": _iso(row["created_at"]),
+        "started_at": _iso(row["started_at"]),
+        "completed_at": _iso(row["finished_at"]),
+    }
+
+
 async def get_job(pool: asyncpg.Pool, job_id: UUID, owner: str | None = None) -> dict | None:
     row = await pool.fetchrow(GET_JOB, job_id, owner)
     return job_shape(row) if row is not None else None
@@ -88,7 +111,7 @@ async def list_jobs(pool: asyncpg.Pool, *, status: str | None, kind: str | None,
     rows = await pool.fetch(LIST_JOBS, status, kind, after_at, after_id, limit + 1, owner)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None
-    return {"jobs": [job_shape(r) for r in page], "next_cursor": next_cursor}
+    return {"jobs": [job_summary(r) for r in page], "next_cursor": next_cursor}
 
 
 def encode_cursor(created_at: datetime, job_id: UUID) -> str:
