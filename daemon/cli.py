@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from uuid import UUID
 
 import click
@@ -116,14 +117,16 @@ def enqueue(kind: str, params_json: str, priority: int, dedupe_key: str | None, 
     if not isinstance(params, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--params")
     settings = _settings()
-    status = _run(_enqueue(_url(settings), kind, params, priority, dedupe_key, wait))
+    status = _run(_enqueue(_url(settings), kind, params, priority, dedupe_key, wait, settings.data_dir))
     if wait:
         sys.exit(EXIT_BY_STATUS.get(status, 1))
 
 
-async def _enqueue(url: str, kind: str, params: dict, priority: int, dedupe_key: str | None, wait: bool) -> str:
+async def _enqueue(url: str, kind: str, params: dict, priority: int, dedupe_key: str | None, wait: bool,
+                   data_dir: Path) -> str:
     conn = await database.connect(url)
     try:
+        await _check_params(conn, kind, params, data_dir)
         try:
             job = await queries.enqueue_job(conn, kind, params, priority=priority, dedupe_key=dedupe_key,
                                             requested_by="cli")
@@ -133,6 +136,26 @@ async def _enqueue(url: str, kind: str, params: dict, priority: int, dedupe_key:
         return await _follow(conn, job["id"]) if wait else job["status"]
     finally:
         await conn.close()
+
+
+async def _check_params(conn, kind: str, params: dict, data_dir: Path) -> None:
+    """The checks the API makes before enqueueing (daemon.admission), as usage errors: unknown games, missing
+    files. Params the kind's model refuses are left to the insert and the job, as before."""
+    from pydantic import ValidationError
+
+    from daemon import admission
+    from daemon.registry import load_handlers
+
+    spec = load_handlers().get(kind)
+    if spec is None:
+        return
+    try:
+        model = spec.params.model_validate(params)
+    except ValidationError:
+        return
+    found = await admission.problems(model, conn, data_dir)
+    if found:
+        raise click.UsageError("--params " + "; ".join(f"{name}: {message}" for name, message in found))
 
 
 async def _follow(conn, job_id: UUID) -> str:

@@ -15,7 +15,8 @@ from pathlib import Path
 import asyncpg
 
 from etl.readers.sheets import InputError
-from handlers.staging_blb import DEFAULT_WORKBOOK, read_sheet_rows
+from etl.readers.league_workbook import scheduled_games
+from handlers.staging_blb import DEFAULT_WORKBOOK
 
 _SCHEDULE = "select game_id::text from public.dim_schedule"
 # workbook path -> (mtime_ns, size, game ids): the sheet is read again only when the file changes
@@ -39,10 +40,9 @@ def _workbook_games(path: Path) -> frozenset[int] | None:
     if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
         return cached[2]
     try:
-        rows = read_sheet_rows(path, "dim_schedule")
+        games = scheduled_games(path)
     except InputError:
         return None
-    games = frozenset(g for g in (_as_game_id(r.get("game_id")) for r in rows) if g is not None)
     _WORKBOOK_CACHE[path] = (stat.st_mtime_ns, stat.st_size, games)
     return games
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
@@ -29,6 +29,7 @@ from etl.canonical import TrackedGame
 from etl.readers.sheets import InputError
 from etl.readers.tracker_json import read_tracker_json
 from etl.readers.tracker_workbook import read_tracker_workbook
+from handlers.paths import MAX_PATH_LENGTH, relative_file_under
 
 TRACKER_EXTENSIONS = (".xlsx", ".json")
 TRACKING_SUBDIR = Path("raw") / "tracking"
@@ -65,9 +66,17 @@ class StoredTrackerFile:
 class StagingTrackingParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file: str = Field(description="Tracker file relative to the data dir, under raw/tracking/.")
-    sha256: str | None = Field(default=None, description="Expected content hash; the job fails when it differs.")
-    game_id: int | None = Field(default=None, description="Expected game; the job fails when the file is another.")
+    file: str = Field(max_length=MAX_PATH_LENGTH,
+                      description="Tracker file (.xlsx or .json) relative to the data dir, under raw/tracking/.")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$",
+                               description="Expected content hash; the job fails when it differs.")
+    game_id: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                description="Expected game; the job fails when the file is another.")
+
+    @field_validator("file")
+    @classmethod
+    def _under_tracking(cls, value: str) -> str:
+        return relative_file_under(value, TRACKING_SUBDIR.as_posix(), TRACKER_EXTENSIONS)
 
 
 def store_tracker_file(data_dir: Path, filename: str, content: bytes) -> StoredTrackerFile:
