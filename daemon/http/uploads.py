@@ -34,9 +34,10 @@ def write_atomically(path: Path, content: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def check_table_csv(content: bytes, table: str, columns: list[str]) -> None:
+def check_table_csv(content: bytes, table: str, columns: list[str], *, allow_empty: bool = False) -> None:
     """400 when the bytes are not a readable CSV (encoding, quoting, ragged rows); 422 naming the columns that
-    are missing from, or not in, the catalog table."""
+    are missing from, or not in, the catalog table; 422 for a header without rows unless allow_empty (loading
+    it would silently empty the warehouse table)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -46,9 +47,11 @@ def check_table_csv(content: bytes, table: str, columns: list[str]) -> None:
         header = next(rows, None)
         if not header or not any(h.strip() for h in header):
             raise ApiError(400, f"CSV for {table} is empty (no header row)")
+        data_rows = 0
         for line, row in enumerate(rows, start=2):
             if row and len(row) != len(header):
                 raise ApiError(400, f"CSV for {table}: line {line} has {len(row)} fields, the header has {len(header)}")
+            data_rows += bool(row)
     except csv.Error as exc:
         raise ApiError(400, f"CSV for {table} is not readable: {exc}") from None
     names = [h.strip() for h in header]
@@ -65,6 +68,9 @@ def check_table_csv(content: bytes, table: str, columns: list[str]) -> None:
     if duplicated:
         problems.append(field_error(["body", "file", "columns"], f"duplicated columns: {', '.join(duplicated)}",
                                     "duplicated_columns"))
+    if not data_rows and not allow_empty and not problems:
+        problems.append(field_error(["body", "file"], f"CSV for {table} has a header and no rows: loading it "
+                                    "would empty the table; send allow_empty=true to mean that", "empty_table"))
     if problems:
         raise ApiError(422, problems)
 
