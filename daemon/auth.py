@@ -30,6 +30,11 @@ log = structlog.get_logger()
 PUBLIC_PATHS = frozenset({"/api/health", "/api/health/db", "/api/openapi.json", "/api/docs"})
 PUBLIC_PREFIXES = ("/api/docs/",)
 USER_SCOPES = frozenset({"jobs:read", "jobs:write"})
+# Clock skew accepted on a JWT's exp/nbf/iat: enough for two servers' clocks, too little to matter for expiry.
+JWT_LEEWAY_SECONDS = 5
+# Wrong credentials allowed per client address and minute: each may cost a database lookup (an API key) and
+# guessing must stay slow; past it the address gets 429 until its bucket refills.
+FAILED_AUTH_PER_MINUTE = 30
 ADMIN_SCOPES = frozenset({"admin"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -120,6 +125,12 @@ class RateLimiter:
         self._buckets[key] = (tokens, now)
         return (1.0 - tokens) / self.rate
 
+    def wait(self, key: str) -> float:
+        """Seconds until key's bucket holds a request (0.0 when it does now); spends nothing."""
+        tokens, at = self._buckets.get(key, (self.capacity, self.clock()))
+        tokens = min(self.capacity, tokens + (self.clock() - at) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def _forget_full(self, now: float) -> None:
         """Drop buckets that have refilled: forgetting them changes nothing."""
         for key, (tokens, at) in list(self._buckets.items()):
@@ -173,7 +184,7 @@ def authenticate_jwt(token: str, secret: str | None) -> Principal:
     if secret is None:
         raise AuthError("bearer tokens are not accepted here (SUPABASE_JWT_SECRET is not set); use an API key")
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], leeway=30,
+        claims = jwt.decode(token, secret, algorithms=["HS256"], leeway=JWT_LEEWAY_SECONDS,
                             options={"require": ["exp"], "verify_aud": False})
     except jwt.ExpiredSignatureError:
         raise AuthError("token expired") from None
@@ -212,6 +223,7 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
     required = auth_required(settings)
     secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
     limiter = RateLimiter(settings.api_rate_limit_per_minute) if settings.api_rate_limit_per_minute else None
+    failures = RateLimiter(FAILED_AUTH_PER_MINUTE) if settings.api_rate_limit_per_minute else None
     keys = KeyCache(settings.api_key_cache_seconds)
     if not required:
         log.warning("api.auth_off", setting=settings.api_auth,
@@ -223,18 +235,26 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
             return await _as(request, LOCAL_ADMIN, handler)
         if _is_public(request):
             return await _as(request, ANONYMOUS, handler)
+        remote = request.remote or "unknown"
         try:
             credential = _credential(request)
             if credential is None:
                 raise AuthError("authentication required: send 'Authorization: Bearer <API key or token>'",
                                 missing=True)
+            if failures is not None and (wait := failures.wait(remote)) > 0:
+                log.info("api.auth_rate_limited", remote=remote, path=request.path, retry_after=wait)
+                return _detail(429, f"too many wrong credentials from this address (at most "
+                                    f"{FAILED_AUTH_PER_MINUTE} a minute); retry later",
+                               {"Retry-After": str(max(1, math.ceil(wait)))})
             if apikeys.looks_like_key(credential):
                 principal = await keys.principal(pool, credential)
             else:
                 principal = authenticate_jwt(credential, secret)
         except AuthError as exc:
+            if failures is not None and not exc.missing:
+                failures.take(remote)
             log.info("api.auth_rejected", method=request.method, path=request.path, reason=str(exc),
-                     remote=request.remote)
+                     remote=remote)
             challenge = 'Bearer realm="benchsight"' + ("" if exc.missing else ', error="invalid_token"')
             return _detail(401, str(exc), {"WWW-Authenticate": challenge})
         if limiter is not None:
