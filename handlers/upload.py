@@ -50,6 +50,7 @@ class UploadParams(BaseModel):
                                             "must match at least one.")
     dry_run: bool = Field(default=False, description="Count what would be loaded; change nothing.")
     db_schema: str = Field(default="public", alias="schema", max_length=63, pattern=r"^[a-z_][a-z0-9_]*$",
+                           json_schema_extra={"not": {"enum": sorted(SYSTEM_SCHEMAS)}},
                            description="Target PostgreSQL schema: not information_schema, pg_*, supabase_* nor "
                                        "Supabase's auth, storage, realtime, extensions, graphql, vault, ...")
 
