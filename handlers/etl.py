@@ -73,7 +73,8 @@ def etl_job(blb: str, tracking: list[str], out: str, *, games: list[int] | None,
 async def run(params: EtlParams, ctx: JobContext) -> dict:
     """Runs the ETL in a terminable child process; with upload_to_supabase loads the output atomically."""
     settings = ctx.settings
-    unknown = await unknown_games(ctx.pool, settings.data_dir, [*params.game_ids, *params.exclude_game_ids])
+    unknown = await unknown_games(ctx.pool, settings.data_dir,
+                                  [*(params.game_ids or []), *(params.exclude_game_ids or [])])
     if unknown:  # the API and the CLI refuse these before enqueueing; a row inserted directly ends here
         raise PermanentJobError(f"games not in the league schedule (dim_schedule): {unknown[:20]}")
     await ctx.progress(0, f"etl {params.mode} from {params.source}", status="processing")
