@@ -76,7 +76,7 @@ async def setup(pool, settings, db_url) -> AsyncIterator[tuple[TestClient, dict[
         yield client, headers, OWNER
 
 
-def _scopes(app) -> dict:
+def _scopes() -> dict:
     """handler -> declared scope, for every route the route modules declare."""
     return {route.handler: route.scope for route in all_routes()}
 
@@ -84,7 +84,7 @@ def _scopes(app) -> dict:
 @pytest.mark.parametrize("caller", CALLERS)
 async def test_every_route_answers_each_caller_as_its_scope_says(setup, pool, caller):
     client, headers, owner = setup
-    scopes = _scopes(client.app)
+    scopes = _scopes()
     checked, wrong = 0, []
     for route in client.app.router.routes():
         method, path = route.method, route.resource.canonical
