@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,6 +30,11 @@ log = structlog.get_logger()
 PUBLIC_PATHS = frozenset({"/api/health", "/api/health/db", "/api/openapi.json", "/api/docs"})
 PUBLIC_PREFIXES = ("/api/docs/",)
 USER_SCOPES = frozenset({"jobs:read", "jobs:write"})
+# Clock skew accepted on a JWT's exp/nbf/iat: enough for two servers' clocks, too little to matter for expiry.
+JWT_LEEWAY_SECONDS = 5
+# Wrong credentials allowed per client address and minute: each may cost a database lookup (an API key) and
+# guessing must stay slow; past it the address gets 429 until its bucket refills.
+FAILED_AUTH_PER_MINUTE = 30
 ADMIN_SCOPES = frozenset({"admin"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -61,6 +67,9 @@ class Principal:
 
 ANONYMOUS = Principal("anonymous", frozenset(), "anonymous")
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
+# The same principal for code below the routes that has no request at hand (daemon.http.jobs.enqueue scopes
+# dedupe keys and refuses admin-only jobs by it, so every route that creates a job obeys one rule).
+CURRENT_PRINCIPAL: ContextVar[Principal | None] = ContextVar("principal", default=None)
 LOCAL_ADMIN = Principal("local", ADMIN_SCOPES, "anonymous")
 
 
@@ -78,10 +87,11 @@ def auth_required(settings: Settings) -> bool:
     if settings.api_auth != "auto":
         return settings.api_auth == "required"
     local_database = settings.database_url is None and settings.supabase_url is None
-    return not (local_database and _is_loopback(settings.api_host))
+    return not (local_database and is_loopback(settings.api_host))
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """localhost or a loopback address (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
@@ -114,6 +124,12 @@ class RateLimiter:
             return 0.0
         self._buckets[key] = (tokens, now)
         return (1.0 - tokens) / self.rate
+
+    def wait(self, key: str) -> float:
+        """Seconds until key's bucket holds a request (0.0 when it does now); spends nothing."""
+        tokens, at = self._buckets.get(key, (self.capacity, self.clock()))
+        tokens = min(self.capacity, tokens + (self.clock() - at) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
 
     def _forget_full(self, now: float) -> None:
         """Drop buckets that have refilled: forgetting them changes nothing."""
@@ -168,7 +184,7 @@ def authenticate_jwt(token: str, secret: str | None) -> Principal:
     if secret is None:
         raise AuthError("bearer tokens are not accepted here (SUPABASE_JWT_SECRET is not set); use an API key")
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], leeway=30,
+        claims = jwt.decode(token, secret, algorithms=["HS256"], leeway=JWT_LEEWAY_SECONDS,
                             options={"require": ["exp"], "verify_aud": False})
     except jwt.ExpiredSignatureError:
         raise AuthError("token expired") from None
@@ -207,6 +223,7 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
     required = auth_required(settings)
     secret = settings.supabase_jwt_secret.get_secret_value() if settings.supabase_jwt_secret else None
     limiter = RateLimiter(settings.api_rate_limit_per_minute) if settings.api_rate_limit_per_minute else None
+    failures = RateLimiter(FAILED_AUTH_PER_MINUTE) if settings.api_rate_limit_per_minute else None
     keys = KeyCache(settings.api_key_cache_seconds)
     if not required:
         log.warning("api.auth_off", setting=settings.api_auth,
@@ -215,23 +232,29 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not required:
-            request[PRINCIPAL] = LOCAL_ADMIN
-            return await handler(request)
+            return await _as(request, LOCAL_ADMIN, handler)
         if _is_public(request):
-            request[PRINCIPAL] = ANONYMOUS
-            return await handler(request)
+            return await _as(request, ANONYMOUS, handler)
+        remote = request.remote or "unknown"
         try:
             credential = _credential(request)
             if credential is None:
                 raise AuthError("authentication required: send 'Authorization: Bearer <API key or token>'",
                                 missing=True)
+            if failures is not None and (wait := failures.wait(remote)) > 0:
+                log.info("api.auth_rate_limited", remote=remote, path=request.path, retry_after=wait)
+                return _detail(429, f"too many wrong credentials from this address (at most "
+                                    f"{FAILED_AUTH_PER_MINUTE} a minute); retry later",
+                               {"Retry-After": str(max(1, math.ceil(wait)))})
             if apikeys.looks_like_key(credential):
                 principal = await keys.principal(pool, credential)
             else:
                 principal = authenticate_jwt(credential, secret)
         except AuthError as exc:
+            if failures is not None and not exc.missing:
+                failures.take(remote)
             log.info("api.auth_rejected", method=request.method, path=request.path, reason=str(exc),
-                     remote=request.remote)
+                     remote=remote)
             challenge = 'Bearer realm="benchsight"' + ("" if exc.missing else ', error="invalid_token"')
             return _detail(401, str(exc), {"WWW-Authenticate": challenge})
         if limiter is not None:
@@ -240,10 +263,18 @@ def auth_middleware(pool: asyncpg.Pool, settings: Settings) -> Middleware:
                 log.info("api.rate_limited", subject=principal.subject, path=request.path, retry_after=wait)
                 return _detail(429, f"rate limit of {settings.api_rate_limit_per_minute} requests a minute "
                                     "reached; retry later", {"Retry-After": str(max(1, math.ceil(wait)))})
-        request[PRINCIPAL] = principal
-        return await handler(request)
+        return await _as(request, principal, handler)
 
     return authenticate
+
+
+async def _as(request: web.Request, principal: Principal, handler: Handler) -> web.StreamResponse:
+    request[PRINCIPAL] = principal
+    token = CURRENT_PRINCIPAL.set(principal)
+    try:
+        return await handler(request)
+    finally:
+        CURRENT_PRINCIPAL.reset(token)
 
 
 def _json_error(status: type[web.HTTPException], detail: str,

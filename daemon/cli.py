@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import get_args
 from uuid import UUID
 
@@ -149,7 +150,7 @@ def enqueue(kind: str, params_json: str, priority: int, dedupe_key: str | None, 
         raise click.BadParameter("must be a JSON object", param_hint="--params")
     _check_params(_handler_of(kind), params_json)
     settings = _settings()
-    status = _run(_enqueue(_url(settings), kind, params, priority, dedupe_key, wait))
+    status = _run(_enqueue(_url(settings), kind, params, priority, dedupe_key, wait, settings.data_dir))
     if wait:
         sys.exit(EXIT_BY_STATUS.get(status, 1))
 
@@ -172,9 +173,11 @@ def _check_params(spec: HandlerSpec, params_json: str) -> None:
         raise click.BadParameter(f"invalid params for {spec.kind}: {problems}", param_hint="--params") from exc
 
 
-async def _enqueue(url: str, kind: str, params: dict, priority: int, dedupe_key: str | None, wait: bool) -> str:
+async def _enqueue(url: str, kind: str, params: dict, priority: int, dedupe_key: str | None, wait: bool,
+                   data_dir: Path) -> str:
     conn = await database.connect(url)
     try:
+        await _admit(conn, kind, params, data_dir)
         try:
             job = await queries.enqueue_job(conn, kind, params, priority=priority, dedupe_key=dedupe_key,
                                             requested_by="cli")
@@ -184,6 +187,17 @@ async def _enqueue(url: str, kind: str, params: dict, priority: int, dedupe_key:
         return await _follow(conn, job["id"]) if wait else job["status"]
     finally:
         await conn.close()
+
+
+async def _admit(conn, kind: str, params: dict, data_dir: Path) -> None:
+    """The checks the API makes before enqueueing (daemon.admission), as usage errors: unknown games, missing
+    files (the params model itself was checked by _check_params)."""
+    from daemon import admission
+
+    model = _handler_of(kind).params.model_validate(params)
+    found = await admission.problems(model, conn, data_dir)
+    if found:
+        raise click.UsageError("--params " + "; ".join(f"{name}: {message}" for name, message in found))
 
 
 async def _follow(conn, job_id: UUID) -> str:

@@ -16,6 +16,21 @@ import click
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 
+def _check_games(blb: Path, games: list[int]) -> None:
+    """Requested games must be in the league schedule: a typo would otherwise build nothing and exit 0."""
+    from etl.readers.league_workbook import scheduled_games
+    from etl.readers.sheets import InputError
+
+    try:
+        known = scheduled_games(blb)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    unknown = sorted(set(games) - known)
+    if unknown:
+        raise click.UsageError(f"--games/--exclude-games: not in the league schedule (dim_schedule of "
+                               f"{blb.name}): {', '.join(map(str, unknown))}")
+
+
 @click.command(name="etl")
 @click.option("--blb", "blb", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The league workbook (BLB_Tables.xlsx).")
@@ -49,6 +64,8 @@ def etl_command(blb: Path, tracking: tuple[Path, ...], out: Path | None, games: 
         raise click.UsageError("--out is required (unless --list-games)")
     if not tracking:
         raise click.UsageError("give at least one --tracking folder or file")
+    if games or exclude_games:
+        _check_games(blb, [*games, *exclude_games])
 
     bar = None
     if sys.stdout.isatty() and not as_json:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import asyncpg
 import xlsxwriter
@@ -27,10 +27,13 @@ from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
 from etl.catalog import TABLES
 from etl.readers.sheets import InputError
+from handlers.games import unknown_games
 from handlers.staging_blb import DEFAULT_WORKBOOK, LEAGUE_TABLES, read_sheet_rows, stage_table_name
 from handlers.upload import upload_output
 
 PROCESSING_END = 90  # percent at which the ETL is done and the upload (if any) starts
+MAX_GAMES = 10_000  # a league plays a few hundred games a season; keeps params far below a Realtime frame
+GameId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 class EtlOptions(BaseModel):
@@ -44,8 +47,10 @@ class EtlParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Literal["full", "single"] = Field(default="full", description="All games, or only game_ids.")
-    game_ids: list[int] = Field(default_factory=list, description="Games to (re)build (mode 'single').")
-    exclude_game_ids: list[int] = Field(default_factory=list, description="Games to leave out.")
+    game_ids: list[GameId] = Field(default_factory=list, max_length=MAX_GAMES,
+                                   description="Games to (re)build (mode 'single'); each in the league schedule.")
+    exclude_game_ids: list[GameId] = Field(default_factory=list, max_length=MAX_GAMES,
+                                           description="Games to leave out; each in the league schedule.")
     source: Literal["excel", "staging"] = Field(default="excel", description="Input files, or the stage tables.")
     options: EtlOptions = Field(default_factory=EtlOptions)
 
@@ -68,6 +73,10 @@ def etl_job(blb: str, tracking: list[str], out: str, *, games: list[int] | None,
 async def run(params: EtlParams, ctx: JobContext) -> dict:
     """Runs the ETL in a terminable child process; with upload_to_supabase loads the output atomically."""
     settings = ctx.settings
+    unknown = await unknown_games(ctx.pool, settings.data_dir,
+                                  [*(params.game_ids or []), *(params.exclude_game_ids or [])])
+    if unknown:  # the API and the CLI refuse these before enqueueing; a row inserted directly ends here
+        raise PermanentJobError(f"games not in the league schedule (dim_schedule): {unknown[:20]}")
     await ctx.progress(0, f"etl {params.mode} from {params.source}", status="processing")
     if params.source == "staging":
         blb, tracking = await export_staging(ctx.pool, settings.data_dir)

@@ -24,20 +24,31 @@ from daemon.registry import PermanentJobError, handler
 from etl.readers import guard, sheets
 from etl.readers.errors import InputError
 from etl.readers.league_workbook import OPTIONAL_SHEETS, REQUIRED_SHEETS
+from handlers.paths import MAX_PATH_LENGTH, relative_file_under
 
 LEAGUE_TABLES: tuple[str, ...] = tuple(REQUIRED_SHEETS) + tuple(OPTIONAL_SHEETS)
 DEFAULT_WORKBOOK = "raw/BLB_Tables.xlsx"
 UPLOADS_SUBDIR = Path("raw") / "uploads"
 REJECTED_SUBDIR = Path("rejected")
+MAX_ROWS = 50_000
 
 
 class StagingBlbParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     table: str = Field(description="League table (workbook sheet) name, e.g. 'dim_player'.")
-    file: str | None = Field(default=None, description=f"Workbook relative to the data dir (default {DEFAULT_WORKBOOK}).")
-    rows: list[dict] | None = Field(default=None, description="JSON rows to stage instead of reading a workbook.")
+    file: str | None = Field(default=None, max_length=MAX_PATH_LENGTH,
+                             description=f"Workbook (.xlsx) relative to the data dir, under raw/ "
+                                         f"(default {DEFAULT_WORKBOOK}).")
+    rows: list[dict] | None = Field(default=None, max_length=MAX_ROWS,
+                                    description=f"JSON rows to stage instead of reading a workbook (at most "
+                                                f"{MAX_ROWS}; the whole body at most 512 KiB).")
     replace: bool = Field(default=True, description="Replace the staged rows (else append).")
+
+    @field_validator("file")
+    @classmethod
+    def _under_raw(cls, value: str | None) -> str | None:
+        return None if value is None else relative_file_under(value, "raw", (".xlsx",))
 
     @field_validator("table")
     @classmethod

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import asyncpg
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
@@ -32,6 +32,7 @@ from etl.canonical import TrackedGame
 from etl.readers import guard, tracker_file
 from etl.readers.errors import InputError
 from etl.readers.tracker_json import json_game_id
+from handlers.paths import MAX_PATH_LENGTH, relative_file_under
 
 TRACKER_EXTENSIONS = (".xlsx", ".json")
 TRACKING_SUBDIR = Path("raw") / "tracking"
@@ -68,9 +69,17 @@ class StoredTrackerFile:
 class StagingTrackingParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    file: str = Field(description="Tracker file relative to the data dir, under raw/tracking/.")
-    sha256: str | None = Field(default=None, description="Expected content hash; the job fails when it differs.")
-    game_id: int | None = Field(default=None, description="Expected game; the job fails when the file is another.")
+    file: str = Field(max_length=MAX_PATH_LENGTH,
+                      description="Tracker file (.xlsx or .json) relative to the data dir, under raw/tracking/.")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$",
+                               description="Expected content hash; the job fails when it differs.")
+    game_id: int | None = Field(default=None, ge=1, le=2_147_483_647,
+                                description="Expected game; the job fails when the file is another.")
+
+    @field_validator("file")
+    @classmethod
+    def _under_tracking(cls, value: str) -> str:
+        return relative_file_under(value, TRACKING_SUBDIR.as_posix(), TRACKER_EXTENSIONS)
 
 
 def store_tracker_file(data_dir: Path, filename: str, content: bytes) -> StoredTrackerFile:

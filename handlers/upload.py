@@ -21,15 +21,38 @@ from etl.schema_sql import identifier
 from handlers.schema import views_sql
 
 
+# Schemas an upload may never write into: PostgreSQL's own and Supabase's (auth, storage, realtime, ...).
+SYSTEM_SCHEMAS = frozenset({
+    "information_schema", "auth", "storage", "realtime", "extensions", "graphql", "graphql_public", "vault",
+    "pgsodium", "pgsodium_masks", "net", "cron", "pgbouncer", "supabase_functions", "supabase_migrations",
+    "_realtime", "_analytics",
+})
+SYSTEM_PREFIXES = ("pg_", "supabase_")
+
+
+def check_schema(name: str) -> str:
+    """name when an upload may write tables into it; ValueError for system schemas and unusable names."""
+    identifier(name)  # raises ValueError for an unusable schema name
+    if name in SYSTEM_SCHEMAS or name.startswith(SYSTEM_PREFIXES):
+        raise ValueError(f"schema {name!r} belongs to PostgreSQL or Supabase; use public or a schema of your own")
+    return name
+
+
 class UploadParams(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     mode: Literal["all", "dims", "facts", "tables", "pattern"] = Field(
         default="all", description="all catalog tables, only dims, only facts, the named tables, or a glob.")
-    tables: list[str] = Field(default_factory=list, description="Catalog table names (mode 'tables').")
-    pattern: str | None = Field(default=None, description="Glob over catalog table names (mode 'pattern'), e.g. 'fact_*'.")
+    tables: list[str] = Field(default_factory=list, max_length=len(TABLES),
+                              description="Catalog table names (mode 'tables').")
+    pattern: str | None = Field(default=None, max_length=100,
+                                description="Glob over catalog table names (mode 'pattern'), e.g. 'fact_*'; "
+                                            "must match at least one.")
     dry_run: bool = Field(default=False, description="Count what would be loaded; change nothing.")
-    db_schema: str = Field(default="public", alias="schema", description="Target PostgreSQL schema.")
+    db_schema: str = Field(default="public", alias="schema", max_length=63, pattern=r"^[a-z_][a-z0-9_]*$",
+                           json_schema_extra={"not": {"enum": sorted(SYSTEM_SCHEMAS)}},
+                           description="Target PostgreSQL schema: not information_schema, pg_*, supabase_* nor "
+                                       "Supabase's auth, storage, realtime, extensions, graphql, vault, ...")
 
     @model_validator(mode="after")
     def _consistent(self) -> "UploadParams":
@@ -40,7 +63,9 @@ class UploadParams(BaseModel):
         unknown = [t for t in self.tables if t not in TABLES]
         if unknown:
             raise ValueError(f"unknown tables {unknown}; the catalog has {', '.join(TABLES)}")
-        identifier(self.db_schema)  # raises ValueError for an unusable schema name
+        if self.pattern and not any(fnmatch.fnmatchcase(n, self.pattern) for n in TABLES):
+            raise ValueError(f"pattern {self.pattern!r} matches no catalog table ({', '.join(TABLES)})")
+        check_schema(self.db_schema)
         return self
 
 

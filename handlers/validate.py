@@ -30,7 +30,8 @@ class ValidateParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     target: Literal["output", "database"] = Field(default="output", description="The output CSVs or the database.")
-    tables: list[str] = Field(default_factory=list, description="Catalog tables to check (default: all).")
+    tables: list[str] = Field(default_factory=list, max_length=len(TABLES),
+                              description="Catalog tables to check (default: all).")
 
     @field_validator("tables")
     @classmethod

@@ -72,7 +72,10 @@ async def test_created_job_is_answered_202_with_location_and_read_back(client, p
     ("/api/staging/blb", {"table": "dim_player", "rows": [{"player_id": "P1"}]}, "staging_blb"),
     ("/api/staging/tracking", {"file": "raw/tracking/18969_tracking.xlsx"}, "staging_tracking"),
 ])
-async def test_each_create_route_inserts_its_kind_of_job(client, pool, path, body, kind):
+async def test_each_create_route_inserts_its_kind_of_job(client, pool, settings, path, body, kind):
+    tracker = settings.data_dir / "raw" / "tracking" / "18969_tracking.xlsx"  # the API checks files exist
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.touch()
     resp = await client.post(path, json=body) if body is not None else await client.post(path)
     assert resp.status == 202, await resp.text()
     job = await resp.json()

@@ -11,9 +11,10 @@ import asyncpg
 import structlog
 from aiohttp import web
 
-from daemon.auth import auth_middleware
+from daemon.auth import auth_middleware, is_loopback
 from daemon.config import Settings
 from daemon.http import (
+    inputs,
     openapi,
     routes_etl,
     routes_health,
@@ -23,7 +24,7 @@ from daemon.http import (
     routes_upload,
 )
 from daemon.http.app_keys import CHANGES, DISPATCHER, POOL, SETTINGS, SSE_HEARTBEAT
-from daemon.http.errors import error_middleware, json_response
+from daemon.http.errors import error_middleware, error_response, json_response
 from daemon.http.routing import Route
 from daemon.http.sse import JobChanges
 
@@ -60,7 +61,7 @@ def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: 
     openapi.add_docs_routes(app.router)
     app.cleanup_ctx.append(_listen_for_changes)
     app.on_shutdown.append(_end_streams)
-    if _allowed_origins(settings):
+    if allowed_origins(settings):
         app.on_response_prepare.append(_cors_headers)
     return app
 
@@ -81,6 +82,7 @@ async def serve(pool: asyncpg.Pool, dispatcher: object | None, url: str, setting
 
 
 async def _openapi_json(request: web.Request) -> web.Response:
+    inputs.no_query(request)
     return json_response(request.app[OPENAPI])
 
 
@@ -95,32 +97,73 @@ async def _end_streams(app: web.Application) -> None:
     app[CHANGES].close_all()
 
 
-# ---- CORS (CORS_ORIGINS: comma list of origins, or *) -------------------------------------------------------
+# ---- the browser boundary: Host, Origin, CORS (CORS_ORIGINS: comma list of origins, or *) ----------------
+# A web page open in the user's browser can send requests to the API on loopback (its answers stay unreadable
+# without CORS, but a POST still runs). With authentication off that page would act as admin; so every request
+# names a Host the API listens on (no DNS rebinding), and a write from an origin that is not allowed is refused.
 
-def _allowed_origins(settings: Settings) -> set[str]:
-    return {o.strip().rstrip("/") for o in settings.cors_origins.split(",") if o.strip()}
+# The old service's development origins, allowed when CORS_ORIGINS is empty and the API is on loopback.
+LOCAL_DEV_ORIGINS = frozenset(f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (3000, 8080))
+ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+ALLOWED_HEADERS = "Authorization, X-API-Key, Content-Type"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def allowed_origins(settings: Settings) -> frozenset[str]:
+    """CORS_ORIGINS, or with none set the old service's local development origins when the API is local."""
+    configured = {o.strip().rstrip("/") for o in settings.cors_origins.split(",") if o.strip()}
+    if configured:
+        return frozenset(configured)
+    return LOCAL_DEV_ORIGINS if is_loopback(settings.api_host) else frozenset()
+
+
+def _request_host(request: web.Request) -> str:
+    """The Host header's name without its port ([::1]:8000 -> ::1)."""
+    host = request.headers.get("Host", "")
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _same_origin(request: web.Request, origin: str) -> bool:
+    host = request.headers.get("Host", "")
+    return bool(host) and origin in (f"http://{host}", f"https://{host}")
 
 
 def _origin_allowed(request: web.Request) -> str | None:
+    """The request's Origin when it may read answers (CORS headers), else None."""
     origin = request.headers.get("Origin")
-    allowed = _allowed_origins(request.app[SETTINGS])
+    allowed = allowed_origins(request.app[SETTINGS])
     if origin and ("*" in allowed or origin.rstrip("/") in allowed):
         return origin
     return None
 
 
 def cors_middleware(settings: Settings):
-    """Answers preflight requests from allowed origins (before routing decides the method is not allowed)."""
+    """The outermost middleware. Refuses (before anything runs): a Host that is not a loopback name when the
+    API listens on loopback (421), and a write (POST, PUT, DELETE) carrying an Origin that is neither the API's
+    own nor allowed (403). Answers preflights from allowed origins with the methods and headers the API takes."""
+    local = is_loopback(settings.api_host)
 
     @web.middleware
     async def cors(request: web.Request, handler):
-        if (request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method")
-                and _origin_allowed(request)):
-            return web.Response(status=204, headers={
-                "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
-                "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers", "*"),
-                "Access-Control-Max-Age": "600",
-            })
+        if local and not is_loopback(_request_host(request)):
+            log.info("api.host_refused", host=request.headers.get("Host"), path=request.path)
+            return error_response(421, "this API answers only requests addressed to localhost, 127.0.0.1 or "
+                                       "[::1] (the Host header names another server)")
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+            if _origin_allowed(request):
+                return web.Response(status=204, headers={
+                    "Access-Control-Allow-Methods": ALLOWED_METHODS,
+                    "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+                    "Access-Control-Max-Age": "600",
+                })
+        elif (origin is not None and request.method not in SAFE_METHODS and not _origin_allowed(request)
+              and not _same_origin(request, origin)):
+            log.info("api.origin_refused", origin=origin, method=request.method, path=request.path)
+            return error_response(403, f"requests that change something are not accepted from the web origin "
+                                       f"{origin}; list it in CORS_ORIGINS to allow it")
         return await handler(request)
 
     return cors

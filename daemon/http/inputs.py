@@ -14,11 +14,16 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
-from daemon.http.errors import ApiError, from_validation_error, invalid
+from daemon import admission
+from daemon.http.app_keys import POOL, SETTINGS
+from daemon.http.errors import ApiError, field_error, from_validation_error, invalid
 
 M = TypeVar("M", bound=BaseModel)
 
 _TEXT_FIELD_LIMIT = 64 * 1024
+# A JSON body becomes a job's params, and a job row travels whole in one Supabase Realtime message (1 MiB at
+# most, with its result and the change's envelope): so a body is at most half of that.
+JSON_BODY_LIMIT = 512 * 1024
 _PARSE_IN_THREAD_BYTES = 256 * 1024
 # what aiohttp's multipart reader raises on a broken body (bad boundary, header or encoding)
 _MALFORMED = (ValueError, AssertionError, KeyError, HttpProcessingError)
@@ -57,12 +62,31 @@ def validate(model: type[M], data: dict, where: str, *, json_text: bytes | None 
 
 
 async def json_body(request: web.Request, model: type[M]) -> M:
-    """The body as model; an empty body means all defaults. aiohttp's client_max_size answers 413. A large
-    body (JSON rows for staging) is parsed in a thread, so other requests are not held up."""
-    raw = await request.read()
+    """The body as model; an empty body means all defaults. A body must say Content-Type: application/json
+    (415 otherwise: a web page can send text/plain to any server without asking, but not JSON) and is at most
+    JSON_BODY_LIMIT bytes (413). What the params model cannot check alone (games in the schedule, files in
+    the data dir) daemon.admission checks before any job exists (422). A large body (JSON rows for staging) is parsed in a thread, so other requests
+    are not held up."""
+    limit = min(JSON_BODY_LIMIT, request.app[SETTINGS].upload_limit_bytes)
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, f"JSON body larger than the limit of {limit} bytes")
+    raw = bytearray()
+    while chunk := await request.content.read(_CHUNK):
+        raw += chunk
+        if len(raw) > limit:
+            raise ApiError(413, f"JSON body larger than the limit of {limit} bytes")
+    raw = bytes(raw)
+    if raw.strip() and request.content_type != "application/json":
+        raise ApiError(415, f"send the body as JSON with 'Content-Type: application/json' "
+                            f"(got {request.content_type!r})")
     if len(raw) > _PARSE_IN_THREAD_BYTES:
-        return await asyncio.to_thread(_parse_body, raw, model)
-    return _parse_body(raw, model)
+        value = await asyncio.to_thread(_parse_body, raw, model)
+    else:
+        value = _parse_body(raw, model)
+    found = await admission.problems(value, request.app[POOL], request.app[SETTINGS].data_dir)
+    if found:
+        raise ApiError(422, [field_error(["body", name], message) for name, message in found])
+    return value
 
 
 def _parse_body(raw: bytes, model: type[M]) -> M:
@@ -81,6 +105,14 @@ def _parse_body(raw: bytes, model: type[M]) -> M:
 def query(request: web.Request, model: type[M]) -> M:
     """Query parameters as model (the first value of a repeated name; an unknown name is a 422, as in bodies)."""
     return validate(model, {k: request.query.getone(k) for k in request.query.keys()}, "query")
+
+
+def no_query(request: web.Request) -> None:
+    """A route that declares no query parameters refuses any (422), so a typo such as ?limt=5 is not ignored."""
+    if request.query:
+        names = sorted(set(request.query.keys()))
+        raise ApiError(422, [field_error(["query", name], "unknown query parameter; this route takes none",
+                                         "extra_forbidden") for name in names])
 
 
 def job_id(request: web.Request) -> UUID:

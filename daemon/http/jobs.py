@@ -14,8 +14,8 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel
 
-from daemon.auth import PRINCIPAL
-from daemon.http.errors import invalid, json_response
+from daemon.auth import CURRENT_PRINCIPAL, PRINCIPAL
+from daemon.http.errors import ApiError, invalid, json_response
 
 log = structlog.get_logger()
 
@@ -28,8 +28,13 @@ SHAPE_COLUMNS = (
 )
 # $2 owner: null for callers who see every job, else only that requester's jobs (a signed-in portal user).
 GET_JOB = f"select {SHAPE_COLUMNS} from job_requests j where j.id = $1 and ($2::text is null or j.requested_by = $2)"
+# A list shows summaries: params and result stay in the row (never read, never sent).
+SUMMARY_COLUMNS = (
+    "j.id, j.kind, j.status, j.progress, j.current_step, j.error, j.attempts, j.cancel_requested, j.requested_by, "
+    "j.created_at, j.started_at, j.finished_at"
+)
 LIST_JOBS = (
-    f"select {SHAPE_COLUMNS} from job_requests j "
+    f"select {SUMMARY_COLUMNS} from job_requests j "
     "where ($1::text is null or j.status = $1) and ($2::text is null or j.kind = $2) "
     "and ($3::timestamptz is null or (j.created_at, j.id) < ($3, $4::uuid)) "
     "and ($6::text is null or j.requested_by = $6) "
@@ -40,6 +45,13 @@ ENQUEUE = (
     f"select {SHAPE_COLUMNS}, j.created_at = now() as created "
     "from enqueue_job($1, $2, 0, null, $3, 3, $4) j"
 )
+
+
+NEEDS_ADMIN = "select public.job_needs_admin($1, $2)"
+ADMIN_ONLY = {
+    "schema": "apply drops and re-creates every warehouse table",
+    "staging_blb": "replace empties the staged table; use replace: false to append",
+}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -69,6 +81,24 @@ def job_shape(row: asyncpg.Record) -> dict:
     }
 
 
+def job_summary(row: asyncpg.Record) -> dict:
+    """A job row as lists show it (models.JobSummaryOut)."""
+    return {
+        "job_id": str(row["id"]),
+        "kind": row["kind"],
+        "status": row["status"],
+        "progress": row["progress"],
+        "current_step": row["current_step"],
+        "error": row["error"],
+        "attempts": row["attempts"],
+        "cancel_requested": row["cancel_requested"],
+        "requested_by": row["requested_by"],
+        "created_at": _iso(row["created_at"]),
+        "started_at": _iso(row["started_at"]),
+        "completed_at": _iso(row["finished_at"]),
+    }
+
+
 async def get_job(pool: asyncpg.Pool, job_id: UUID, owner: str | None = None) -> dict | None:
     row = await pool.fetchrow(GET_JOB, job_id, owner)
     return job_shape(row) if row is not None else None
@@ -81,7 +111,7 @@ async def list_jobs(pool: asyncpg.Pool, *, status: str | None, kind: str | None,
     rows = await pool.fetch(LIST_JOBS, status, kind, after_at, after_id, limit + 1, owner)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None
-    return {"jobs": [job_shape(r) for r in page], "next_cursor": next_cursor}
+    return {"jobs": [job_summary(r) for r in page], "next_cursor": next_cursor}
 
 
 def encode_cursor(created_at: datetime, job_id: UUID) -> str:
@@ -110,9 +140,20 @@ def dedupe_key(kind: str, params: dict, *extra: str) -> str:
 
 async def enqueue(pool: asyncpg.Pool, kind: str, params: BaseModel, *, requested_by: str,
                   dedupe: str | None = None) -> tuple[dict, bool]:
-    """Insert a job (or find its active twin); returns (job, created)."""
+    """Insert a job (or find its active twin); returns (job, created).
+
+    For the request's caller (daemon.auth.CURRENT_PRINCIPAL): a request only admins may make
+    (job_needs_admin in SQL, the same rule row-level security applies to direct inserts) is 403 for others,
+    and a signed-in user's dedupe key is scoped to the user, as the SQL trigger scopes direct inserts: the
+    same request by two users gives two jobs, never the other user's job."""
     data = canonical_params(params)
-    row = await pool.fetchrow(ENQUEUE, kind, data, dedupe or dedupe_key(kind, data), requested_by)
+    principal = CURRENT_PRINCIPAL.get()
+    if principal is not None and not principal.allows("admin") and await pool.fetchval(NEEDS_ADMIN, kind, data):
+        raise ApiError(403, f"only an admin may request this {kind} job ({ADMIN_ONLY.get(kind, 'it destroys data')})")
+    key = dedupe or dedupe_key(kind, data)
+    if principal is not None and principal.own_jobs_only:
+        key = f"user:{principal.subject}:{key}"
+    row = await pool.fetchrow(ENQUEUE, kind, data, key, requested_by)
     log.info("api.job_enqueued", job_id=str(row["id"]), kind=kind, existing=not row["created"],
              requested_by=requested_by)
     return job_shape(row), row["created"]

@@ -50,10 +50,30 @@ class JobOut(BaseModel):
     tables_created: Any = Field(description="result.tables_created when the handler reports it, else null.")
 
 
+class JobSummaryOut(BaseModel):
+    """A job in a list: what a list view shows, without params and result (which can be large); read
+    /api/jobs/{job_id} for the whole job."""
+
+    model_config = ConfigDict(title="JobSummary")
+
+    job_id: UUID
+    kind: str
+    status: JobStatus
+    progress: int = Field(ge=0, le=100)
+    current_step: str | None
+    error: str | None = Field(description="The last error, when failed or retrying.")
+    attempts: int
+    cancel_requested: bool
+    requested_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
 class JobListOut(BaseModel):
     model_config = ConfigDict(title="JobList")
 
-    jobs: list[JobOut]
+    jobs: list[JobSummaryOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page; null on the last.")
 
 

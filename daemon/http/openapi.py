@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from daemon.http import inputs
 from daemon.http.models import ErrorOut
 from daemon.http.routing import SSE, Route
 
@@ -24,10 +25,13 @@ _PATH_PARAM = re.compile(r"\{(\w+)\}")
 _ERRORS = {
     400: "Malformed request (not JSON, not multipart, unreadable file).",
     401: "Not authenticated.",
-    403: "Not allowed (missing scope).",
+    403: "Not allowed: a missing scope, a job kind or option only admins may request, or a write from a web "
+         "origin not listed in CORS_ORIGINS.",
     404: "No such job.",
     409: "Conflict.",
-    413: "Body over the upload limit.",
+    413: "Body over its limit: a JSON body 512 KiB (JSON_BODY_LIMIT), a multipart upload "
+         "BENCHSIGHT_UPLOAD_LIMIT_BYTES.",
+    415: "A non-empty body without Content-Type: application/json.",
     422: "Validation failed: detail lists the field errors.",
     429: "Over the per-caller rate limit (Retry-After says when to retry).",
     500: "Internal error (never a stack trace).",
@@ -81,11 +85,11 @@ def _operation(r: Route, refs: dict) -> dict:
     responses: dict[str, dict] = {}
     for status, model in sorted(r.responses.items()):
         responses[str(status)] = _response(status, model, refs, r.creates_job)
-    errors = {500, 503}
-    if params or r.body is not None or r.form is not None:
-        errors.add(422)
+    errors = {422, 500, 503}  # 422 on every route: an unknown query parameter is refused
     if r.body is not None or r.form is not None:
         errors |= {400, 413}
+    if r.body is not None:
+        errors.add(415)
     if "{job_id}" in r.path:
         errors.add(404)
     if r.scope != "public":
@@ -177,10 +181,12 @@ def add_docs_routes(router: web.UrlDispatcher) -> None:
 
 
 async def _docs_page(request: web.Request) -> web.Response:
+    inputs.no_query(request)
     return web.Response(text=DOCS_PAGE, content_type="text/html")
 
 
 async def _docs_asset(request: web.Request) -> web.StreamResponse:
+    inputs.no_query(request)
     name = request.match_info["asset"]
     if name not in DOCS_ASSETS:
         raise web.HTTPNotFound(text='{"detail": "no such docs asset"}', content_type="application/json")

@@ -14,7 +14,7 @@ routes = Routes("live")
 
 SNAPSHOT_LIMIT = 200
 _ACTIVE_JOBS = (
-    f"select {jobs.SHAPE_COLUMNS} from job_requests j "
+    f"select {jobs.SUMMARY_COLUMNS} from job_requests j "
     "where j.status in ('pending', 'running', 'processing', 'uploading') and ($1::text is null or j.kind = $1) "
     "and ($2::text is null or j.requested_by = $2) "
     f"order by j.created_at desc, j.id desc limit {SNAPSHOT_LIMIT}"
@@ -23,7 +23,7 @@ _ACTIVE_JOBS = (
 @routes.get("/api/jobs/stream", summary="Live changes of all jobs (SSE)", scope="jobs:read", query=StreamQuery,
             responses={200: SSE, 503: "live updates unavailable"})
 async def stream_all(request: web.Request, q: StreamQuery) -> web.StreamResponse:
-    """First `event: snapshot` with {"jobs": [the active jobs, newest first, at most 200]}, then `event: job`
+    """First `event: snapshot` with {"jobs": [summaries of the active jobs, newest first, at most 200]}, then `event: job`
     with {"job_id", "kind", "status", "progress", "current_step", "requested_by"} on every change, and a comment line every
     15 s. A new snapshot follows a reconnect of the server's database listener."""
     pool = request.app[POOL]
@@ -32,7 +32,7 @@ async def stream_all(request: web.Request, q: StreamQuery) -> web.StreamResponse
 
     async def snapshot() -> dict:
         rows = await pool.fetch(_ACTIVE_JOBS, q.kind, owner)
-        return {"data": {"jobs": [jobs.job_shape(r) for r in rows]}, "final": False}
+        return {"data": {"jobs": [jobs.job_summary(r) for r in rows]}, "final": False}
 
     sub = changes.subscribe(kind=q.kind, owner=owner)
     return await sse.stream(request, changes, sub, snapshot, heartbeat_seconds=request.app[SSE_HEARTBEAT])

@@ -22,12 +22,15 @@ routes = Routes("upload")
 CREATED = {202: JobOut, 200: JobOut}
 TABLE_FORM = FormSpec(
     file_description="The table as CSV with a header row naming exactly the catalog's columns (any order).",
-    text_fields={"table": {"type": "string", "enum": list(TABLES), "description": "The catalog table."}},
+    text_fields={"table": {"type": "string", "enum": list(TABLES), "description": "The catalog table."},
+                 "allow_empty": {"type": "string", "enum": ["true", "false"], "default": "false",
+                                 "description": "true to load a CSV with a header and no rows (empties the "
+                                                "table); otherwise such a CSV is refused (422)."}},
     required_text=("table",),
 )
 
 
-@routes.post("/api/upload/tables", summary="Upload one output table as CSV and load it", scope="jobs:write",
+@routes.post("/api/upload/tables", summary="Upload one output table as CSV and load it (admin)", scope="admin",
              form=TABLE_FORM, responses=CREATED, creates_job=True)
 async def upload_table(request: web.Request) -> web.Response:
     """The CSV's header is checked against the catalog (400 unreadable, 422 listing missing and extra
@@ -40,7 +43,11 @@ async def upload_table(request: web.Request) -> web.Response:
     spec = TABLES.get(table)
     if spec is None:
         raise ApiError(422, [field_error(["body", "table"], f"unknown table {table!r}; see the catalog", "enum")])
-    await asyncio.to_thread(uploads.check_table_csv, upload.content, table, spec.column_names)
+    allow_empty = upload.fields.get("allow_empty", "false")
+    if allow_empty not in ("true", "false"):
+        raise ApiError(422, [field_error(["body", "allow_empty"], "allow_empty must be true or false", "enum")])
+    await asyncio.to_thread(uploads.check_table_csv, upload.content, table, spec.column_names,
+                            allow_empty=allow_empty == "true")
     sha256 = await asyncio.to_thread(uploads.store_table_csv, settings.output_dir, table, upload.content)
     params = UploadParams(mode="tables", tables=[table])
     data = jobs.canonical_params(params)

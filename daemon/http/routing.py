@@ -65,6 +65,8 @@ class Routes:
                 args = []
                 if query is not None:
                     args.append(inputs.query(request, query))
+                else:
+                    inputs.no_query(request)
                 if body is not None:
                     args.append(await inputs.json_body(request, body))
                 return await func(request, *args)

@@ -37,11 +37,12 @@ def write_atomically(path: Path, content: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def check_table_csv(content: bytes, table: str, columns: list[str]) -> None:
+def check_table_csv(content: bytes, table: str, columns: list[str], *, allow_empty: bool = False) -> None:
     """400 when the bytes are not a readable CSV (encoding, quoting, ragged rows); 422 naming the columns that
-    are missing from, or not in, the catalog table."""
+    are missing from, or not in, the catalog table; 422 for a header without rows unless allow_empty (loading
+    it would silently empty the warehouse table)."""
     try:
-        names = guard.run_guarded(csv_header, content, table, name=f"CSV for {table}")
+        names, data_rows = guard.run_guarded(csv_header, content, table, name=f"CSV for {table}")
     except InputError as exc:
         raise ApiError(400, str(exc)) from None
     problems = []
@@ -57,6 +58,9 @@ def check_table_csv(content: bytes, table: str, columns: list[str]) -> None:
     if duplicated:
         problems.append(field_error(["body", "file", "columns"], f"duplicated columns: {', '.join(duplicated)}",
                                     "duplicated_columns"))
+    if not data_rows and not allow_empty and not problems:
+        problems.append(field_error(["body", "file"], f"CSV for {table} has a header and no rows: loading it "
+                                    "would empty the table; send allow_empty=true to mean that", "empty_table"))
     if problems:
         raise ApiError(422, problems)
 

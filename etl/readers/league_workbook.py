@@ -39,6 +39,16 @@ class League:
         return self.sheets.get(name, pd.DataFrame())
 
 
+def scheduled_games(path: Path) -> frozenset[int]:
+    """The game ids of the workbook's dim_schedule sheet (InputError when it cannot be read): what callers
+    check requested game ids against before a run."""
+    path = Path(path)
+    df = read_sheet(open_workbook(path), path, "dim_schedule", wanted={"game_id"})
+    require_columns(df, ["game_id"], path, "dim_schedule")
+    ids = numeric(df, "game_id").dropna()
+    return frozenset(int(g) for g in ids if float(g).is_integer())
+
+
 def read_league_workbook(path: Path) -> League:
     path = Path(path)
     wb = open_workbook(path)

@@ -8,8 +8,9 @@ import io
 from etl.readers.errors import InputError
 
 
-def csv_header(content: bytes, table: str) -> list[str]:
-    """The header's column names (stripped); InputError saying what is wrong when the bytes are no usable CSV.
+def csv_header(content: bytes, table: str) -> tuple[list[str], int]:
+    """The header's column names (stripped) and the number of data rows; InputError saying what is wrong when
+    the bytes are no usable CSV.
 
     Every row is parsed (a ragged row names its line), so untrusted content is read through
     etl.readers.guard."""
@@ -22,9 +23,11 @@ def csv_header(content: bytes, table: str) -> list[str]:
         header = next(rows, None)
         if not header or not any(h.strip() for h in header):
             raise InputError(f"CSV for {table} is empty (no header row)")
+        data_rows = 0
         for line, row in enumerate(rows, start=2):
             if row and len(row) != len(header):
                 raise InputError(f"CSV for {table}: line {line} has {len(row)} fields, the header has {len(header)}")
+            data_rows += bool(row)
     except csv.Error as exc:
         raise InputError(f"CSV for {table} is not readable: {exc}") from None
-    return [h.strip() for h in header]
+    return [h.strip() for h in header], data_rows
