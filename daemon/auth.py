@@ -26,8 +26,8 @@ from daemon.config import Settings
 
 log = structlog.get_logger()
 
-PUBLIC_PATHS = frozenset({"/api/health", "/api/health/db", "/api/openapi.json", "/api/docs"})
-PUBLIC_PREFIXES = ("/api/docs/",)
+PUBLIC_PATHS = frozenset({"/api/health", "/api/health/db", "/api/health/status", "/api/openapi.json", "/api/docs"})
+PUBLIC_PREFIXES = ("/api/docs/", "/portal/")
 USER_SCOPES = frozenset({"jobs:read", "jobs:write"})
 ADMIN_SCOPES = frozenset({"admin"})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 import asyncpg
 import structlog
@@ -14,6 +15,7 @@ from aiohttp import web
 from daemon.auth import auth_middleware
 from daemon.config import Settings
 from daemon.http import (
+    compat,
     openapi,
     routes_etl,
     routes_health,
@@ -30,9 +32,11 @@ from daemon.http.sse import JobChanges
 log = structlog.get_logger()
 
 # Streams first: /api/jobs/stream must win over /api/jobs/{job_id}.
-ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, routes_health)
+ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, *compat.ROUTE_MODULES,
+                 routes_health)
 OPENAPI = web.AppKey("openapi", dict)
-EXPOSED_HEADERS = "Location, Job-Existing"
+EXPOSED_HEADERS = "Location, Job-Existing, Link"
+PORTAL_DIR = Path(__file__).parent / "portal"
 
 
 def all_routes() -> list[Route]:
@@ -58,6 +62,8 @@ def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: 
     app[OPENAPI] = openapi.build(routes)
     app.router.add_route("GET", "/api/openapi.json", _openapi_json)
     app.router.add_route("GET", "/api/docs", _docs_page)
+    app.router.add_route("GET", "/portal", _portal_redirect)
+    app.router.add_static("/portal/", PORTAL_DIR, name="portal")
     app.cleanup_ctx.append(_listen_for_changes)
     app.on_shutdown.append(_end_streams)
     if _allowed_origins(settings):
@@ -86,6 +92,10 @@ async def _openapi_json(request: web.Request) -> web.Response:
 
 async def _docs_page(request: web.Request) -> web.Response:
     return web.Response(text=openapi.DOCS_PAGE, content_type="text/html")
+
+
+async def _portal_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/portal/index.html")
 
 
 async def _listen_for_changes(app: web.Application) -> AsyncIterator[None]:

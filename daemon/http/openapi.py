@@ -62,17 +62,20 @@ def _operation(r: Route, refs: dict) -> dict:
     op: dict[str, Any] = {"operationId": r.name, "summary": r.summary, "tags": [r.tag]}
     if r.description:
         op["description"] = r.description
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+    params = [{"name": name, "in": "path", "required": True,
+               "schema": {"type": "string", "format": "uuid"} if name == "job_id" else {"type": "string"}}
               for name in _PATH_PARAM.findall(r.path)]
     if r.query is not None:
         params += _query_parameters(r.query)
     if params:
         op["parameters"] = params
+    content: dict[str, Any] = {}
     if r.body is not None:
-        op["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": refs[(r.body, "validation")]}}}
-    elif r.form is not None:
-        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _form_schema(r.form)}}}
+        content["application/json"] = {"schema": refs[(r.body, "validation")]}
+    if r.form is not None:
+        content["multipart/form-data"] = {"schema": _form_schema(r.form)}
+    if content:
+        op["requestBody"] = {"required": True, "content": content}
     responses: dict[str, dict] = {}
     for status, model in sorted(r.responses.items()):
         responses[str(status)] = _response(status, model, refs, r.creates_job)
