@@ -354,7 +354,7 @@ async def test_large_json_rows_are_accepted_and_stored_whole(client, pool):
 async def test_repeated_reads_see_every_change_made_behind_the_api(client, pool):
     """GET /api/jobs/{id} is served from a cache while LISTEN job_changes is up; changes made with plain SQL
     (a cancel flag, progress, the end) must show on the next read after their notification."""
-    job = await (await client.post("/api/etl/trigger", json={})).json()
+    job = await (await client.post("/api/etl/trigger", json={"mode": "full"})).json()
     job_id = uuid.UUID(job["job_id"])
     await client.app[CHANGES].listener.connected.wait()
 
