@@ -30,6 +30,12 @@ function ids(text) {
   return list.length ? list : null;
 }
 
+function starting(prefix) {
+  $(`${prefix}-badge`).textContent = "starting";
+  $(`${prefix}-badge`).className = "badge pending";
+  $(`${prefix}-bar`).style.width = "0%";
+}
+
 function show(prefix, job) {
   const badge = $(`${prefix}-badge`);
   badge.textContent = job.status;
@@ -62,6 +68,7 @@ const timers = {};
 let etlJob = null;
 
 async function runEtl() {
+  starting("etl");
   const body = {
     mode: $("etl-mode").value,
     game_ids: ids($("etl-games").value),
@@ -98,6 +105,7 @@ async function stopEtl() {
 }
 
 async function runSchema() {
+  starting("schema");
   try {
     const { data } = await call("/api/upload/generate-schema", "POST", { options: {} });
     log(`[schema] job ${data.job_id}`);
@@ -108,6 +116,7 @@ async function runSchema() {
 }
 
 async function runSync() {
+  starting("sync");
   const text = $("sync-tables").value.trim();
   const tables = text ? text.split(",").map((t) => t.trim()).filter(Boolean) : null;
   try {
