@@ -20,7 +20,7 @@ _ERRORS = {
     400: "Malformed request (not JSON, not multipart, unreadable file).",
     401: "Not authenticated.",
     403: "Not allowed (missing scope).",
-    404: "No such job.",
+    404: "No such job (or table).",
     409: "Conflict.",
     413: "Body over the upload limit.",
     422: "Validation failed: detail lists the field errors.",
@@ -84,7 +84,7 @@ def _operation(r: Route, refs: dict) -> dict:
         errors.add(422)
     if r.body is not None or r.form is not None:
         errors |= {400, 413}
-    if "{job_id}" in r.path:
+    if _PATH_PARAM.search(r.path):  # an unknown job id or table name
         errors.add(404)
     if r.scope != "public":
         errors |= {401, 403, 429}
