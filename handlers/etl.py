@@ -174,6 +174,7 @@ async def _finish(ctx: JobContext, params: EtlParams, report: dict, out: Path, *
         await ctx.progress(start, "upload to the database", status="uploading")
         result["uploaded"] = await upload_output(ctx, ctx.settings.output_dir, specs, start=start, end=100,
                                                  status="uploading")
+    await ctx.progress(100, f"built {len(specs)} tables" + (" and loaded them" if upload else ""))
     return result
 
 

@@ -31,6 +31,7 @@ function ids(text) {
 }
 
 function starting(prefix) {
+  lastSaid[prefix] = null;
   $(`${prefix}-badge`).textContent = "starting";
   $(`${prefix}-badge`).className = "badge pending";
   $(`${prefix}-bar`).style.width = "0%";
@@ -43,9 +44,13 @@ function show(prefix, job) {
   if (typeof job.progress === "number") $(`${prefix}-bar`).style.width = `${job.progress}%`;
   const count = $(prefix === "sync" ? "sync-tables-done" : `${prefix}-tables`);
   if (Number.isInteger(job.tables_created)) count.textContent = String(job.tables_created);
-  if (job.current_step) log(`[${prefix}] ${job.current_step}`);
-  for (const err of job.errors || []) log(`[${prefix}] ${err}`, "error");
+  const said = lastSaid[prefix] || { step: null, errors: 0 };
+  if (job.current_step && job.current_step !== said.step) log(`[${prefix}] ${job.current_step}`);
+  for (const err of (job.errors || []).slice(said.errors)) log(`[${prefix}] ${err}`, "error");
+  lastSaid[prefix] = { step: job.current_step, errors: (job.errors || []).length };
 }
+
+const lastSaid = {};  // per panel: the step and error count already logged, so polling does not repeat them
 
 // Poll a job's status route until it ends; resolves with the last answer.
 function follow(prefix, statusPath, jobId) {
