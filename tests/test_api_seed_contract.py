@@ -172,14 +172,17 @@ def test_incremental_rebuilds_only_changed_inputs(server):
 def test_test_mode_builds_game_99999_beside_the_real_output(server):
     manifest = server.data_dir / "output" / "manifest.json"
     before = manifest.stat().st_mtime_ns if manifest.exists() else None
-    job = wait_for_end(server, "/api/etl/status",
-                       post(server, "/api/etl/trigger", portal_trigger_body("test", None, None, "excel", True, True))
-                       .json()["job_id"])
+    body = portal_trigger_body("test", None, None, "excel", True, True)
+    body["options"]["upload_to_supabase"] = True  # never for the test game: reported, not done
+    job = wait_for_end(server, "/api/etl/status", post(server, "/api/etl/trigger", body).json()["job_id"])
     assert job["status"] == "completed", job
     assert job["result"]["test_game"]["game_id"] == 99999
-    assert "99999" in job["result"]["games"]
+    assert "99999" in job["result"]["games"] and job["result"]["validation"]["ok"] is True
+    assert "uploaded" not in job["result"]
     assert (server.data_dir / "test" / "output" / "fact_events.csv").is_file()
     assert (manifest.stat().st_mtime_ns if manifest.exists() else None) == before
+    events = get(server, f"/api/jobs/{job['job_id']}/events").json()["events"]
+    assert any(e["message"] and "upload_to_supabase: mode 'test' never loads" in e["message"] for e in events)
 
 
 # ---------------------------------------------------------------------------- etl.js: stopETL
