@@ -9,6 +9,14 @@ Inputs (source 'excel'): <data dir>/raw/BLB_Tables.xlsx and every tracker file u
 Source 'staging': the ETL reads files, so the stage tables are exported back to files first: a league
 workbook whose sheets come from stage_<sheet> where staged (else from raw/BLB_Tables.xlsx), and the tracker
 files recorded in stage_tracking_files (stored under raw/tracking/ by the staging_tracking job).
+
+Modes: `full` rebuilds every game (or only `game_ids` when given); `single` only `game_ids`; `incremental` only
+the games whose tracker files are new or changed since the last run (etl.changes; everything when the league
+workbook changed, nothing at all when no input changed); `test` builds the synthetic test game 99999 (one
+made-up game in both tracker formats, etl.synth) into <data dir>/test/output, a format check that never
+touches output/ or the warehouse. Options: `wipe` (or `clean`) forgets the read cache, `validate` checks the
+output after the build in the same job (errors fail the job before any upload), `upload_to_supabase` loads it;
+any other key is kept and reported as ignored in the job's history.
 """
 
 from __future__ import annotations
@@ -26,29 +34,41 @@ import etl
 from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
 from etl.catalog import TABLES
+from etl.changes import changed_games
 from etl.readers.sheets import InputError
 from handlers.games import unknown_games
+from handlers.options import report_ignored
 from handlers.staging_blb import DEFAULT_WORKBOOK, LEAGUE_TABLES, read_sheet_rows, stage_table_name
 from handlers.upload import upload_output
+from handlers.validate import fail_on_errors, validate_output
 
 PROCESSING_END = 90  # percent at which the ETL is done and the upload (if any) starts
 MAX_GAMES = 10_000  # a league plays a few hundred games a season; keeps params far below a Realtime frame
 GameId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+VALIDATE_END = 95  # with options.validate: the check runs from PROCESSING_END to here
+TEST_GAME_ID = 99999  # the seed portal's "Test Mode (game 99999)"
 
 
 class EtlOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Known keys act; any other key is kept (extra) and reported as ignored in the job's history."""
+
+    model_config = ConfigDict(extra="allow")
 
     wipe: bool = Field(default=False, description="Forget the ETL's read cache (re-read every input file).")
+    clean: bool = Field(default=False, description="The old API's 'clean output': the same as wipe.")
+    validate_output: bool = Field(default=False, alias="validate",
+                                  description="Validate the output after the build, in the same job.")
     upload_to_supabase: bool = Field(default=False, description="Load the output into the daemon's database.")
 
 
 class EtlParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["full", "single"] = Field(default="full", description="All games, or only game_ids.")
+    mode: Literal["full", "incremental", "single", "test"] = Field(
+        default="full", description="All games (or game_ids), only changed inputs, only game_ids, the test game.")
     game_ids: list[GameId] = Field(default_factory=list, max_length=MAX_GAMES,
-                                   description="Games to (re)build (mode 'single'); each in the league schedule.")
+                                   description="Games to (re)build (modes 'single', 'full'); each in the league "
+                                               "schedule.")
     exclude_game_ids: list[GameId] = Field(default_factory=list, max_length=MAX_GAMES,
                                            description="Games to leave out; each in the league schedule.")
     source: Literal["excel", "staging"] = Field(default="excel", description="Input files, or the stage tables.")
@@ -62,22 +82,53 @@ class EtlParams(BaseModel):
 
 
 def etl_job(blb: str, tracking: list[str], out: str, *, games: list[int] | None, exclude_games: list[int],
-            wipe: bool, cache_dir: str, report: Any) -> dict:
-    """Runs in the child process (module level, so it can be spawned): etl.run with progress reports."""
+            wipe: bool, cache_dir: str, report: Any, incremental: bool = False) -> dict:
+    """Runs in the child process (module level, so it can be spawned): etl.run with progress reports.
+    incremental: games = the changed ones (etl.changes); when none changed nothing is built."""
+    changed = None
+    if incremental and not wipe:
+        changed = changed_games(Path(blb), [Path(t) for t in tracking], Path(cache_dir))
+        if changed == []:
+            return {"status": "unchanged", "changed_games": []}
+        games = changed
     result = etl.run(Path(blb), [Path(t) for t in tracking], Path(out), games=games, exclude_games=exclude_games,
                      wipe=wipe, progress=report, cache_dir=Path(cache_dir))
-    return result.to_dict()
+    return {**result.to_dict(), "changed_games": changed}
+
+
+def test_game_job(root: str, *, wipe: bool, report: Any) -> dict:
+    """Mode 'test' in the child process: write the synthetic test game (both tracker formats) under root/input
+    and build it into root/output (its own cache), never the real output or warehouse."""
+    from etl import synth
+
+    made = synth.generate(Path(root) / "input", games=1, start_game_id=TEST_GAME_ID, both_formats_fraction=1.0)
+    result = etl.run(made.blb, [made.tracking], Path(root) / "output", wipe=wipe, progress=report,
+                     cache_dir=Path(root) / ".etl_cache")
+    return {**result.to_dict(), "test_game": {"game_id": TEST_GAME_ID, "events": made.events[TEST_GAME_ID],
+                                               "shifts": made.shifts[TEST_GAME_ID],
+                                               "official_goals": made.official_goals[TEST_GAME_ID]}}
 
 
 @handler("etl", EtlParams)
 async def run(params: EtlParams, ctx: JobContext) -> dict:
-    """Runs the ETL in a terminable child process; with upload_to_supabase loads the output atomically."""
+    """Runs the ETL in a terminable child process; options.validate checks the output in the same job, and
+    upload_to_supabase then loads it atomically."""
     settings = ctx.settings
     unknown = await unknown_games(ctx.pool, settings.data_dir,
                                   [*(params.game_ids or []), *(params.exclude_game_ids or [])])
     if unknown:  # the API and the CLI refuse these before enqueueing; a row inserted directly ends here
         raise PermanentJobError(f"games not in the league schedule (dim_schedule): {unknown[:20]}")
+    options = params.options
+    wipe = options.wipe or options.clean
     await ctx.progress(0, f"etl {params.mode} from {params.source}", status="processing")
+    why = {"upload_to_supabase": "mode 'test' never loads the test game into the warehouse"} if (
+        params.mode == "test" and options.upload_to_supabase) else {}
+    await report_ignored(ctx, options, why)
+    if params.mode == "test":
+        out = settings.data_dir / "test" / "output"
+        report = await ctx.run_in_process(test_game_job, str(settings.data_dir / "test"), wipe=wipe,
+                                          on_progress=ctx.progress_callback(0, PROCESSING_END, status="processing"))
+        return await _finish(ctx, params, report, out, upload=False)
     if params.source == "staging":
         blb, tracking = await export_staging(ctx.pool, settings.data_dir)
     else:
@@ -89,13 +140,23 @@ async def run(params: EtlParams, ctx: JobContext) -> dict:
     try:
         report = await ctx.run_in_process(
             etl_job, str(blb), [str(t) for t in tracking], str(settings.output_dir),
-            games=params.game_ids if params.mode == "single" else None, exclude_games=params.exclude_game_ids,
-            wipe=params.options.wipe, cache_dir=str(settings.data_dir / ".etl_cache"),
+            games=params.game_ids if params.mode in ("single", "full") and params.game_ids else None,
+            exclude_games=params.exclude_game_ids, wipe=wipe, cache_dir=str(settings.data_dir / ".etl_cache"),
+            incremental=params.mode == "incremental",
             on_progress=ctx.progress_callback(0, PROCESSING_END, status="processing"),
         )
     except asyncio.CancelledError:
         _remove_partial_output(settings.output_dir)  # the child is dead by now; its staging folder is left
         raise
+    if report["status"] == "unchanged":
+        await ctx.progress(100, "no input changed since the last run: nothing to rebuild")
+        return {"status": "unchanged", "changed_games": [], "tables_created": [], "rows": {},
+                "output": str(settings.output_dir)}
+    return await _finish(ctx, params, report, settings.output_dir, upload=options.upload_to_supabase)
+
+
+async def _finish(ctx: JobContext, params: EtlParams, report: dict, out: Path, *, upload: bool) -> dict:
+    """The job's result from the run's report; then validation (options.validate) and the upload."""
     if report["status"] == "failed":
         raise PermanentJobError(f"etl failed: {report.get('error')}")
     result = {
@@ -107,13 +168,23 @@ async def run(params: EtlParams, ctx: JobContext) -> dict:
         "issue_count": report["issue_count"],
         "issue_summary": report["issue_summary"],
         "duration_seconds": report["duration_seconds"],
-        "output": str(settings.output_dir),
+        "output": str(out),
     }
-    if params.options.upload_to_supabase:
-        await ctx.progress(PROCESSING_END, "upload to the database", status="uploading")
-        specs = [TABLES[name] for name in TABLES if name in report["tables"]]
-        result["uploaded"] = await upload_output(ctx, settings.output_dir, specs, start=PROCESSING_END, end=100,
+    for key in ("changed_games", "test_game"):
+        if key in report:
+            result[key] = report[key]
+    specs = [TABLES[name] for name in TABLES if name in report["tables"]]
+    if params.options.validate_output:
+        await ctx.progress(PROCESSING_END, f"validate {out.name}", status="processing")
+        checked = await asyncio.to_thread(validate_output, out, specs)
+        await fail_on_errors(ctx, checked, f"the ETL output ({out})")
+        result["validation"] = {k: v for k, v in checked.to_dict().items() if k != "tables_checked"}
+    if upload:
+        start = VALIDATE_END if params.options.validate_output else PROCESSING_END
+        await ctx.progress(start, "upload to the database", status="uploading")
+        result["uploaded"] = await upload_output(ctx, ctx.settings.output_dir, specs, start=start, end=100,
                                                  status="uploading")
+    await ctx.progress(100, f"built {len(specs)} tables" + (" and loaded them" if upload else ""))
     return result
 
 

@@ -16,14 +16,22 @@ from daemon.context import JobContext
 from daemon.registry import handler
 from etl.catalog import TABLES
 from etl.schema_sql import reset_script
+from handlers.options import report_ignored
 
 RESET_FILE = "reset_supabase.sql"
+
+
+class SchemaOptions(BaseModel):
+    """The old API's free options dict: no key acts; each is kept and reported as ignored."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class SchemaParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     apply: bool = Field(default=False, description="Also run the script (drops and re-creates the warehouse tables).")
+    options: SchemaOptions = Field(default_factory=SchemaOptions)
 
 
 def views_sql(sql_dir: Path) -> str | None:
@@ -61,10 +69,11 @@ def write_schema_file(sql_dir: Path, out_dir: Path) -> Path:
 async def run(params: SchemaParams, ctx: JobContext) -> dict:
     """Writes reset_supabase.sql (under the data dir) from the catalog; apply=true also runs it (drops the
     warehouse tables)."""
+    await report_ignored(ctx, params.options)
     path = write_schema_file(ctx.settings.sql_dir, ctx.settings.generated_dir)
     await ctx.progress(50, f"wrote {path.name}")
     if params.apply:
         async with ctx.pool.acquire() as conn, conn.transaction():
             await conn.execute(schema_script(ctx.settings.sql_dir, transaction=False))
         ctx.log.info("schema.applied", tables=len(TABLES))
-    return {"file": str(path), "tables": list(TABLES), "applied": params.apply}
+    return {"file": str(path), "tables": list(TABLES), "tables_created": list(TABLES), "applied": params.apply}

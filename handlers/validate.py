@@ -209,14 +209,19 @@ async def run(params: ValidateParams, ctx: JobContext) -> dict:
     else:
         async with ctx.pool.acquire() as conn:
             report = await validate_database(conn, specs)
-    result = report.to_dict()
-    if report.errors:
-        await ctx.pool.execute(
-            "insert into public.job_events (job_id, status, level, message, worker, data) "
-            "values ($1, $2, 'error', 'validation report', $3, $4)",
-            ctx.job_id, ctx.status, ctx.worker, result)
-        summary = "; ".join(f.message + (f" ({f.count})" if f.count else "") for f in report.errors[:5])
-        more = f"; and {len(report.errors) - 5} more" if len(report.errors) > 5 else ""
-        raise PermanentJobError(f"validation of {params.target} found {len(report.errors)} errors: {summary}{more} "
-                                "(full report in job_events)")
-    return result
+    await fail_on_errors(ctx, report, params.target)
+    return report.to_dict()
+
+
+async def fail_on_errors(ctx: JobContext, report: Report, what: str) -> None:
+    """A report with errors fails the job: the full report as a job_events row, a summary as the error."""
+    if not report.errors:
+        return
+    await ctx.pool.execute(
+        "insert into public.job_events (job_id, status, level, message, worker, data) "
+        "values ($1, $2, 'error', 'validation report', $3, $4)",
+        ctx.job_id, ctx.status, ctx.worker, report.to_dict())
+    summary = "; ".join(f.message + (f" ({f.count})" if f.count else "") for f in report.errors[:5])
+    more = f"; and {len(report.errors) - 5} more" if len(report.errors) > 5 else ""
+    raise PermanentJobError(f"validation of {what} found {len(report.errors)} errors: {summary}{more} "
+                            "(full report in job_events)")

@@ -55,7 +55,8 @@ async def test_etl_triggered_over_http_is_followed_live_to_loaded_tables(client,
 
     final = await (await client.get(f"/api/etl/status/{job['job_id']}")).json()
     assert final["status"] == "completed" and final["progress"] == 100 and final["completed_at"]
-    assert set(final["tables_created"]) >= {"fact_goals", "fact_player_game_stats", "qa_game_completeness"}
+    assert set(final["table_names"]) >= {"fact_goals", "fact_player_game_stats", "qa_game_completeness"}
+    assert final["tables_created"] == len(final["table_names"])
     for game in season.complete_game_ids:
         official = season.official_goals[game]
         tracked = await pool.fetchval("select count(*) from fact_goals where game_id = $1", game)

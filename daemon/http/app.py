@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 import asyncpg
 import structlog
@@ -14,6 +15,7 @@ from aiohttp import web
 from daemon.auth import auth_middleware, is_loopback
 from daemon.config import Settings
 from daemon.http import (
+    compat,
     inputs,
     openapi,
     routes_etl,
@@ -31,9 +33,11 @@ from daemon.http.sse import JobChanges
 log = structlog.get_logger()
 
 # Streams first: /api/jobs/stream must win over /api/jobs/{job_id}.
-ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, routes_health)
+ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, *compat.ROUTE_MODULES,
+                 routes_health)
 OPENAPI = web.AppKey("openapi", dict)
-EXPOSED_HEADERS = "Location, Job-Existing"
+EXPOSED_HEADERS = "Location, Job-Existing, Link"
+PORTAL_DIR = Path(__file__).parent / "portal"
 
 
 def all_routes() -> list[Route]:
@@ -59,6 +63,8 @@ def create_app(pool: asyncpg.Pool, settings: Settings, url: str, *, dispatcher: 
     app[OPENAPI] = openapi.build(routes)
     app.router.add_route("GET", "/api/openapi.json", _openapi_json)
     openapi.add_docs_routes(app.router)
+    app.router.add_route("GET", "/portal", _portal_redirect)
+    app.router.add_static("/portal/", PORTAL_DIR, name="portal")
     app.cleanup_ctx.append(_listen_for_changes)
     app.on_shutdown.append(_end_streams)
     if allowed_origins(settings):
@@ -84,6 +90,11 @@ async def serve(pool: asyncpg.Pool, dispatcher: object | None, url: str, setting
 async def _openapi_json(request: web.Request) -> web.Response:
     inputs.no_query(request)
     return json_response(request.app[OPENAPI])
+
+
+async def _portal_redirect(request: web.Request) -> web.Response:
+    inputs.no_query(request)
+    raise web.HTTPFound("/portal/index.html")
 
 
 async def _listen_for_changes(app: web.Application) -> AsyncIterator[None]:

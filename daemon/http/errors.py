@@ -1,5 +1,7 @@
-"""Every error the API answers is `{"detail": ...}`: a message, or for 422 the list of field errors. The error
-middleware turns whatever a route raises into that shape, and never sends a stack trace."""
+"""Every error the API answers is `{"detail": "<a sentence>"}`; a 422 also carries the field errors as a list
+under `errors` (pydantic's loc/msg/type), so a client that prints `detail` shows a readable message and one
+that wants the fields finds them. The error middleware turns whatever a route raises into that shape, and
+never sends a stack trace."""
 
 from __future__ import annotations
 
@@ -50,7 +52,18 @@ def json_response(data: object, status: int = 200, headers: dict[str, str] | Non
 
 
 def error_response(status: int, detail: str | list[dict], headers: dict[str, str] | None = None) -> web.Response:
+    """{"detail": message}; a list of field errors becomes {"detail": summary, "errors": list}."""
+    if isinstance(detail, list):
+        return json_response({"detail": field_errors_sentence(detail), "errors": detail}, status, headers)
     return json_response({"detail": detail}, status, headers)
+
+
+def field_errors_sentence(errors: list[dict]) -> str:
+    """One readable sentence for a 422: 'Invalid request: body.mode: Field required; ...' (at most 5 listed)."""
+    parts = [f"{'.'.join(str(p) for p in e.get('loc', ())) or 'request'}: {e.get('msg', 'invalid')}"
+             for e in errors[:5]]
+    more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
+    return f"Invalid request: {'; '.join(parts)}{more}."
 
 
 @web.middleware

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -24,18 +25,24 @@ SHAPE_COLUMNS = (
     "j.id, j.kind, j.status, j.progress, j.current_step, j.params, j.result, j.error, j.attempts, "
     "j.cancel_requested, j.requested_by, j.created_at, j.started_at, j.finished_at, "
     "array(select e.message from job_events e where e.job_id = j.id and e.level = 'error' and e.message is not null "
-    "order by e.id) as errors"
+    "order by e.id) || case when j.status = 'cancelled' then array[coalesce(j.error, 'cancelled before start')] "
+    "else '{}'::text[] end as errors"
 )
 # $2 owner: null for callers who see every job, else only that requester's jobs (a signed-in portal user).
 GET_JOB = f"select {SHAPE_COLUMNS} from job_requests j where j.id = $1 and ($2::text is null or j.requested_by = $2)"
 # A list shows summaries: params and result stay in the row (never read, never sent).
 SUMMARY_COLUMNS = (
     "j.id, j.kind, j.status, j.progress, j.current_step, j.error, j.attempts, j.cancel_requested, j.requested_by, "
-    "j.created_at, j.started_at, j.finished_at"
+    "j.created_at, j.started_at, j.finished_at, "
+    "case when jsonb_typeof(j.result -> 'tables_created') = 'array' "
+    "then jsonb_array_length(j.result -> 'tables_created') end as tables_created, "
+    "array(select e.message from job_events e where e.job_id = j.id and e.level = 'error' and e.message is not null "
+    "order by e.id) || case when j.status = 'cancelled' then array[coalesce(j.error, 'cancelled before start')] "
+    "else '{}'::text[] end as errors"
 )
 LIST_JOBS = (
     f"select {SUMMARY_COLUMNS} from job_requests j "
-    "where ($1::text is null or j.status = $1) and ($2::text is null or j.kind = $2) "
+    "where ($1::text[] is null or j.status = any($1)) and ($2::text[] is null or j.kind = any($2)) "
     "and ($3::timestamptz is null or (j.created_at, j.id) < ($3, $4::uuid)) "
     "and ($6::text is null or j.requested_by = $6) "
     "order by j.created_at desc, j.id desc limit $5"
@@ -59,8 +66,11 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def job_shape(row: asyncpg.Record) -> dict:
-    """A job row as the API answers it (models.JobOut)."""
+    """A job row as the API answers it (models.JobOut): the seed API's JobResponse fields with its types
+    (tables_created a count, errors a list of strings ending with the cancel reason) plus ours."""
     result = row["result"]
+    names = result.get("tables_created") if isinstance(result, dict) else None
+    names = names if isinstance(names, list) else None
     return {
         "job_id": str(row["id"]),
         "kind": row["kind"],
@@ -77,7 +87,8 @@ def job_shape(row: asyncpg.Record) -> dict:
         "created_at": _iso(row["created_at"]),
         "started_at": _iso(row["started_at"]),
         "completed_at": _iso(row["finished_at"]),
-        "tables_created": result.get("tables_created") if isinstance(result, dict) else None,
+        "tables_created": len(names) if names is not None else None,
+        "table_names": names,
     }
 
 
@@ -96,6 +107,8 @@ def job_summary(row: asyncpg.Record) -> dict:
         "created_at": _iso(row["created_at"]),
         "started_at": _iso(row["started_at"]),
         "completed_at": _iso(row["finished_at"]),
+        "tables_created": row["tables_created"],
+        "errors": list(row["errors"]),
     }
 
 
@@ -104,14 +117,30 @@ async def get_job(pool: asyncpg.Pool, job_id: UUID, owner: str | None = None) ->
     return job_shape(row) if row is not None else None
 
 
-async def list_jobs(pool: asyncpg.Pool, *, status: str | None, kind: str | None, limit: int,
-                    cursor: str | None, owner: str | None = None) -> dict:
-    """One page, newest first, with the cursor of the next page (keyset paging on created_at, id)."""
+# The status before and after request_cancel, in one statement (the CTE reads the row as it was).
+CANCEL = (
+    "with before as (select status from job_requests where id = $1) "
+    "select (select status from before) as before, request_cancel($1) as after"
+)
+
+
+async def list_jobs(pool: asyncpg.Pool, *, status: str | Sequence[str] | None, kind: str | Sequence[str] | None,
+                    limit: int, cursor: str | None, owner: str | None = None) -> dict:
+    """One page, newest first, with the cursor of the next page (keyset paging on created_at, id). status and
+    kind: one value or several (any of them)."""
     after_at, after_id = decode_cursor(cursor) if cursor else (None, None)
-    rows = await pool.fetch(LIST_JOBS, status, kind, after_at, after_id, limit + 1, owner)
+    statuses = [status] if isinstance(status, str) else (list(status) if status is not None else None)
+    kinds = [kind] if isinstance(kind, str) else (list(kind) if kind is not None else None)
+    rows = await pool.fetch(LIST_JOBS, statuses, kinds, after_at, after_id, limit + 1, owner)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None
     return {"jobs": [job_summary(r) for r in page], "next_cursor": next_cursor}
+
+
+async def cancel(pool: asyncpg.Pool, job_id: UUID) -> tuple[str | None, str | None]:
+    """request_cancel: (status before, status after); after is None for an unknown job."""
+    row = await pool.fetchrow(CANCEL, job_id)
+    return row["before"], row["after"]
 
 
 def encode_cursor(created_at: datetime, job_id: UUID) -> str:

@@ -24,7 +24,8 @@ class FieldError(BaseModel):
 class ErrorOut(BaseModel):
     """Every error answer."""
 
-    detail: str | list[FieldError] = Field(description="A message, or for 422 the field errors.")
+    detail: str = Field(description="A sentence a person can read.")
+    errors: list[FieldError] | None = Field(default=None, description="422 only: the field errors.")
 
 
 class JobOut(BaseModel):
@@ -40,14 +41,17 @@ class JobOut(BaseModel):
     params: dict[str, Any]
     result: Any = Field(description="What the handler returned (JSON), once completed.")
     error: str | None = Field(description="The last error, when failed or retrying.")
-    errors: list[str] = Field(description="Every error message recorded in the job's history (level 'error').")
+    errors: list[str] = Field(description="Every error message recorded in the job's history (level 'error'), "
+                                          "then, for a cancelled job, why it was cancelled.")
     attempts: int
     cancel_requested: bool
     requested_by: str | None = Field(description="Who asked: a user id, apikey:<prefix>, 'api', 'cli', ...")
     created_at: datetime
     started_at: datetime | None
     completed_at: datetime | None = Field(description="When the job ended (completed, failed or cancelled).")
-    tables_created: Any = Field(description="result.tables_created when the handler reports it, else null.")
+    tables_created: int | None = Field(description="How many tables the job created or loaded (the seed API's "
+                                                   "count); null until the handler reports them.")
+    table_names: list[str] | None = Field(description="The names of those tables (result.tables_created).")
 
 
 class JobSummaryOut(BaseModel):
@@ -68,6 +72,8 @@ class JobSummaryOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
+    tables_created: int | None = Field(description="How many tables the job built (the old API's count).")
+    errors: list[str] = Field(description="Every error message of the job's history, then the cancel reason.")
 
 
 class JobListOut(BaseModel):
@@ -110,6 +116,23 @@ class HealthOut(BaseModel):
     daemon: DaemonOut | None = Field(description="The daemon in this process (benchsight up), else null.")
 
 
+class SystemOut(BaseModel):
+    etl_script_available: bool = Field(description="Always true: the ETL is part of the daemon.")
+    output_directory_exists: bool
+    project_root: str = Field(description="The data dir.")
+
+
+class HealthStatusOut(BaseModel):
+    """GET /api/health/status, the old API's shape."""
+
+    model_config = ConfigDict(title="HealthStatus")
+
+    status: Literal["healthy"]
+    version: str
+    timestamp: datetime
+    system: SystemOut
+
+
 class WorkerOut(BaseModel):
     worker: str
     started_at: datetime
@@ -149,13 +172,6 @@ class JobsQuery(BaseModel):
     status: JobStatus | None = Field(default=None, description="Only jobs in this status.")
     kind: str | None = Field(default=None, max_length=64, description="Only jobs of this kind.")
     limit: int = Field(default=50, ge=1, le=500, description="Page size.")
-    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page.")
-
-
-class HistoryQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page.")
 
 

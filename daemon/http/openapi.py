@@ -27,7 +27,7 @@ _ERRORS = {
     401: "Not authenticated.",
     403: "Not allowed: a missing scope, a job kind or option only admins may request, or a write from a web "
          "origin not listed in CORS_ORIGINS.",
-    404: "No such job.",
+    404: "No such job (or table).",
     409: "Conflict.",
     413: "Body over its limit: a JSON body 512 KiB (JSON_BODY_LIMIT), a multipart upload "
          "BENCHSIGHT_UPLOAD_LIMIT_BYTES.",
@@ -71,17 +71,20 @@ def _operation(r: Route, refs: dict) -> dict:
     op: dict[str, Any] = {"operationId": r.name, "summary": r.summary, "tags": [r.tag]}
     if r.description:
         op["description"] = r.description
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+    params = [{"name": name, "in": "path", "required": True,
+               "schema": {"type": "string", "format": "uuid"} if name == "job_id" else {"type": "string"}}
               for name in _PATH_PARAM.findall(r.path)]
     if r.query is not None:
         params += _query_parameters(r.query)
     if params:
         op["parameters"] = params
+    content: dict[str, Any] = {}
     if r.body is not None:
-        op["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": refs[(r.body, "validation")]}}}
-    elif r.form is not None:
-        op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _form_schema(r.form)}}}
+        content["application/json"] = {"schema": refs[(r.body, "validation")]}
+    if r.form is not None:
+        content["multipart/form-data"] = {"schema": _form_schema(r.form)}
+    if content:
+        op["requestBody"] = {"required": True, "content": content}
     responses: dict[str, dict] = {}
     for status, model in sorted(r.responses.items()):
         responses[str(status)] = _response(status, model, refs, r.creates_job)
@@ -90,7 +93,7 @@ def _operation(r: Route, refs: dict) -> dict:
         errors |= {400, 413}
     if r.body is not None:
         errors.add(415)
-    if "{job_id}" in r.path:
+    if _PATH_PARAM.search(r.path):  # an unknown job id or table name
         errors.add(404)
     if r.scope != "public":
         errors |= {401, 403, 429}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from importlib import metadata
+
 import asyncpg
 from aiohttp import web
 from pydantic import ConfigDict, Field
 
-from daemon.http.app_keys import DISPATCHER, POOL
+from daemon.http.app_keys import DISPATCHER, POOL, SETTINGS
 from daemon.http.errors import ApiError, json_response
-from daemon.http.models import DaemonOut, DbHealthOut, HealthOut
+from daemon.http.models import DaemonOut, DbHealthOut, HealthOut, HealthStatusOut
 from daemon.http.routing import Routes
 
 routes = Routes("health")
@@ -71,3 +74,25 @@ async def health_db(request: web.Request) -> web.Response:
         "oldest_pending_seconds": row["oldest_pending_seconds"],
         "workers": row["workers"],
     })
+
+
+@routes.get("/api/health/status", summary="The old API's detailed status", scope="public",
+            responses={200: HealthStatusOut})
+async def health_status(request: web.Request) -> web.Response:
+    """The old GET /api/health/status: status, version, time, and whether the ETL and its output folder are
+    there. project_root is the data dir (raw inputs, output, embedded database)."""
+    settings = request.app[SETTINGS]
+    return json_response({
+        "status": "healthy",
+        "version": package_version(),
+        "timestamp": datetime.now(timezone.utc).isoformat(),
+        "system": {"etl_script_available": True, "output_directory_exists": settings.output_dir.is_dir(),
+                   "project_root": str(settings.data_dir)},
+    })
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("benchsight")
+    except metadata.PackageNotFoundError:
+        return "unknown"

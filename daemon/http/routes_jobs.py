@@ -17,11 +17,6 @@ _EVENTS = (
     "where job_id = $1 and id > $2 and ($3 or level <> 'debug') order by id limit $4"
 )
 _VISIBLE = "select 1 from job_requests where id = $1 and ($2::text is null or requested_by = $2)"
-# The status before and after request_cancel, in one statement (the CTE reads the row as it was).
-_CANCEL = (
-    "with before as (select status from job_requests where id = $1) "
-    "select (select status from before) as before, request_cancel($1) as after"
-)
 
 
 @routes.get("/api/jobs", summary="List jobs, newest first", scope="jobs:read", query=JobsQuery,
@@ -70,9 +65,9 @@ async def cancel_job(request: web.Request) -> web.Response:
     owner = jobs.owner(request)
     if owner is not None and await pool.fetchval(_VISIBLE, job_id, owner) is None:
         raise ApiError(404, f"no job {job_id}")
-    row = await pool.fetchrow(_CANCEL, job_id)
-    if row["after"] is None:
+    before, after = await jobs.cancel(pool, job_id)
+    if after is None:
         raise ApiError(404, f"no job {job_id}")
-    if row["before"] in ENDED or (row["before"] in ACTIVE and row["after"] in ENDED and row["after"] != "cancelled"):
-        raise ApiError(409, f"job {job_id} already ended ({row['after']})")
+    if before in ENDED or (before in ACTIVE and after in ENDED and after != "cancelled"):
+        raise ApiError(409, f"job {job_id} already ended ({after})")
     return json_response(await jobs.get_job(pool, job_id), 202)

@@ -37,10 +37,9 @@ async def stage_blb(request: web.Request, params: StagingBlbParams) -> web.Respo
     return jobs.job_created_response(job, created)
 
 
-@routes.post("/api/staging/blb-tables/upload", summary="Upload a league workbook and stage one of its tables",
-             scope="jobs:write", form=WORKBOOK_FORM, responses=CREATED, creates_job=True)
-async def upload_blb(request: web.Request) -> web.Response:
-    """The workbook is stored under raw/uploads/ (named by its content hash) and a staging_blb job reads it."""
+async def accept_workbook_upload(request: web.Request) -> web.Response:
+    """POST /api/staging/blb-tables/upload as multipart (daemon.http.compat.staging takes the JSON form): the
+    workbook is stored under raw/uploads/ (named by its content hash) and a staging_blb job reads it."""
     settings = request.app[SETTINGS]
     upload = await inputs.upload(request, settings.upload_limit_bytes)
     table = upload.fields.get("table")
@@ -61,31 +60,27 @@ async def stage_tracking(request: web.Request, params: StagingTrackingParams) ->
     return jobs.job_created_response(job, created)
 
 
-@routes.post("/api/staging/tracking/upload", summary="Upload a tracker file and stage it", scope="jobs:write",
-             form=TRACKER_FORM, responses=CREATED, creates_job=True)
-async def stage_tracking_upload(request: web.Request) -> web.Response:
-    """Stored under raw/tracking/ with its content hash in the name; the same file twice while its job is
-    active returns that job."""
-    return await accept_tracker_upload(request)
-
-
 async def accept_tracker_upload(request: web.Request) -> web.Response:
-    """Store an uploaded tracker file with store_tracker_file and enqueue staging_tracking (dedupe on the
-    content hash, as the watch folder does)."""
+    """A multipart tracker upload (POST /api/upload/tracking, and /api/staging/tracking/upload as multipart)."""
+    upload = await inputs.upload(request, request.app[SETTINGS].upload_limit_bytes)
+    job, created = await stage_tracker_file(request, upload.filename, upload.content, upload.fields.get("game_id"))
+    return jobs.job_created_response(job, created)
+
+
+async def stage_tracker_file(request: web.Request, filename: str, content: bytes,
+                             game_id: str | int | None) -> tuple[dict, bool]:
+    """Store a tracker file with store_tracker_file and enqueue staging_tracking (dedupe on the content hash,
+    as the watch folder does); returns (job, created)."""
     settings = request.app[SETTINGS]
-    upload = await inputs.upload(request, settings.upload_limit_bytes)
-    game_id = upload.fields.get("game_id")
     try:
-        stored = await asyncio.to_thread(store_tracker_file, settings.data_dir, upload.filename, upload.content)
+        stored = await asyncio.to_thread(store_tracker_file, settings.data_dir, filename, content)
     except InvalidTrackerFile as exc:
         raise ApiError(422, [field_error(["body", "file"], str(exc))]) from None
     params = inputs.validate(StagingTrackingParams, {
         "file": stored.relative, "sha256": stored.sha256,
         "game_id": game_id if game_id not in (None, "") else stored.game_id}, "body")
-    job, created = await jobs.enqueue(request.app[POOL], "staging_tracking", params,
-                                      requested_by=jobs.requested_by(request),
-                                      dedupe=f"staging_tracking:{stored.sha256}")
-    return jobs.job_created_response(job, created)
+    return await jobs.enqueue(request.app[POOL], "staging_tracking", params, requested_by=jobs.requested_by(request),
+                              dedupe=f"staging_tracking:{stored.sha256}")
 
 
 @routes.get("/api/staging/status", summary="Rows and last load of every staging table", scope="jobs:read",

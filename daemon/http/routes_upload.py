@@ -1,5 +1,6 @@
 """Upload: output tables into PostgreSQL (upload jobs), the warehouse schema (schema jobs), and files sent over
-HTTP (an output table's CSV, a tracker file)."""
+HTTP (an output table's CSV, a tracker file). The old API's to-supabase, generate-schema and status routes
+are in daemon.http.compat.upload."""
 
 from __future__ import annotations
 
@@ -56,27 +57,12 @@ async def upload_table(request: web.Request) -> web.Response:
     return jobs.job_created_response(job, created)
 
 
-@routes.post("/api/upload/to-supabase", summary="Load output tables into PostgreSQL", scope="jobs:write",
-             body=UploadParams, responses=CREATED, creates_job=True)
-async def upload_to_supabase(request: web.Request, params: UploadParams) -> web.Response:
-    job, created = await jobs.enqueue(request.app[POOL], "upload", params, requested_by=jobs.requested_by(request))
-    return jobs.job_created_response(job, created)
-
-
 @routes.post("/api/upload/schema", summary="Generate the warehouse schema and apply it", scope="jobs:write",
              body=SchemaParams, responses=CREATED, creates_job=True)
 async def upload_schema(request: web.Request, params: SchemaParams) -> web.Response:
     """The body's `apply` decides whether the schema is applied to the database (default false: generate
     only, like /api/upload/generate-schema)."""
     job, created = await jobs.enqueue(request.app[POOL], "schema", params, requested_by=jobs.requested_by(request))
-    return jobs.job_created_response(job, created)
-
-
-@routes.post("/api/upload/generate-schema", summary="Generate the warehouse schema SQL without applying it",
-             scope="jobs:write", responses=CREATED, creates_job=True)
-async def generate_schema(request: web.Request) -> web.Response:
-    job, created = await jobs.enqueue(request.app[POOL], "schema", SchemaParams(apply=False),
-                                      requested_by=jobs.requested_by(request))
     return jobs.job_created_response(job, created)
 
 

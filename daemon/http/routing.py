@@ -56,7 +56,8 @@ class Routes:
             query: type[BaseModel] | None = None, form: FormSpec | None = None,
             responses: dict[int, type[BaseModel] | str] | None = None,
             creates_job: bool = False) -> Callable[[RouteFunc], RouteFunc]:
-        """Declare a route. The function gets (request, query?, body?) already validated, in that order."""
+        """Declare a route. The function gets (request, query?, body?) already validated, in that order. With
+        both body and form, a multipart request gets body None (the route reads the form), any other the JSON."""
 
         def register(func: RouteFunc) -> RouteFunc:
             @wraps(func)
@@ -67,8 +68,9 @@ class Routes:
                     args.append(inputs.query(request, query))
                 else:
                     inputs.no_query(request)
-                if body is not None:
-                    args.append(await inputs.json_body(request, body))
+                if body is not None:  # a route that also takes a form reads multipart bodies itself
+                    multipart = form is not None and request.content_type.startswith("multipart/")
+                    args.append(None if multipart else await inputs.json_body(request, body))
                 return await func(request, *args)
 
             doc = (func.__doc__ or "").strip()
@@ -83,6 +85,9 @@ class Routes:
 
     def post(self, path: str, **kwargs) -> Callable[[RouteFunc], RouteFunc]:
         return self.add("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> Callable[[RouteFunc], RouteFunc]:
+        return self.add("PUT", path, **kwargs)
 
     def delete(self, path: str, **kwargs) -> Callable[[RouteFunc], RouteFunc]:
         return self.add("DELETE", path, **kwargs)
