@@ -27,7 +27,8 @@ from daemon.redaction import redact_secrets  # noqa: F401 - the log processor li
 
 log = structlog.get_logger()
 
-PUBLIC_PATHS = frozenset({"/api/health", "/api/health/db", "/api/health/status", "/api/openapi.json", "/api/docs"})
+PUBLIC_PATHS = frozenset({"/api/health", "/api/health/db", "/api/health/status", "/api/openapi.json", "/api/docs",
+                          "/portal"})
 PUBLIC_PREFIXES = ("/api/docs/", "/portal/")
 USER_SCOPES = frozenset({"jobs:read", "jobs:write"})
 # Clock skew accepted on a JWT's exp/nbf/iat: enough for two servers' clocks, too little to matter for expiry.

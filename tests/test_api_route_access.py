@@ -25,7 +25,8 @@ pytestmark = pytest.mark.db
 SECRET = "route-access-" + uuid.uuid4().hex
 OWNER = str(uuid.uuid4())
 # Routes the app adds beside its declared ones: the API document and its page.
-UNDECLARED_PUBLIC = {("GET", "/api/openapi.json"), ("GET", "/api/docs"), ("GET", "/api/docs/{asset}")}
+UNDECLARED_PUBLIC = {("GET", "/api/openapi.json"), ("GET", "/api/docs"), ("GET", "/api/docs/{asset}"),
+                     ("GET", "/portal")}  # the admin page: static files, no data
 CALLERS = ("nobody", "read_key", "write_key", "other_user", "admin_key", "admin_user")
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
