@@ -36,8 +36,11 @@ SUMMARY_COLUMNS = (
     "j.created_at, j.started_at, j.finished_at, "
     "case when jsonb_typeof(j.result -> 'tables_created') = 'array' "
     "then jsonb_array_length(j.result -> 'tables_created') end as tables_created, "
+    # a first attempt still running or completed has no error events: skip the lookup for most rows of a list
+    "case when j.status in ('failed', 'cancelled') or j.attempts > 1 or j.error is not null then "
     "array(select e.message from job_events e where e.job_id = j.id and e.level = 'error' and e.message is not null "
-    "order by e.id) || case when j.status = 'cancelled' then array[coalesce(j.error, 'cancelled before start')] "
+    "order by e.id) else '{}'::text[] end "
+    "|| case when j.status = 'cancelled' then array[coalesce(j.error, 'cancelled before start')] "
     "else '{}'::text[] end as errors"
 )
 LIST_JOBS = (
