@@ -95,6 +95,27 @@ class Settings(BaseSettings):
                     "within this time); 0 checks every request.",
     )
 
+    retain_completed_days: float = Field(
+        default=30.0, ge=0, validation_alias="BENCHSIGHT_RETAIN_COMPLETED_DAYS",
+        description="Completed and cancelled jobs (and their events) are deleted after this many days; 0 keeps them.",
+    )
+    retain_failed_days: float = Field(
+        default=90.0, ge=0, validation_alias="BENCHSIGHT_RETAIN_FAILED_DAYS",
+        description="Failed jobs (and their events) are deleted after this many days; 0 keeps them.",
+    )
+    retain_etl_runs: int = Field(
+        default=20, ge=0, validation_alias="BENCHSIGHT_RETAIN_ETL_RUNS",
+        description="The newest N finished ETL jobs are kept whatever their age (history never goes empty).",
+    )
+    prune_interval_seconds: float = Field(
+        default=300.0, gt=0, validation_alias="BENCHSIGHT_PRUNE_INTERVAL_SECONDS",
+        description="How often one daemon (the holder of the prune lease) prunes.",
+    )
+    prune_batch: int = Field(
+        default=1000, ge=1, le=100_000, validation_alias="BENCHSIGHT_PRUNE_BATCH",
+        description="Jobs deleted per prune_jobs call (one short transaction each).",
+    )
+
     @field_validator("data_dir", "migrations_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 import structlog
 
-from daemon import database, feeds, migrations, systemd, watch
+from daemon import database, feeds, migrations, retention, systemd, watch
 from daemon.config import Settings
 from daemon.dispatcher import Dispatcher
 from daemon.registry import load_handlers
@@ -77,6 +77,7 @@ async def run_worker(settings: Settings, *, extra: Callable[[asyncpg.Pool, Dispa
         side = [asyncio.create_task(extra(pool, dispatcher, url))] if extra else []
         side.append(asyncio.create_task(systemd.supervise(notifier, dispatcher, stop,
                                                           interval=systemd.watchdog_interval(settings))))
+        side.append(asyncio.create_task(retention.prune_loop(pool, settings, settings.worker_id)))
         if settings.watch:
             side.append(asyncio.create_task(watch.WatchFolder.from_settings(pool, settings, dispatcher.wake).run()))
         try:
