@@ -11,6 +11,7 @@ import click
 
 from daemon import database, logs, queries, service
 from daemon.apikeys import apikey_command
+from daemon.cli_files import files_command
 from daemon.cli_prune import prune_command
 from daemon.config import Settings
 from daemon.http import serve
@@ -212,3 +213,4 @@ def _redacted(url: str) -> str:
 main.add_command(etl_command)
 main.add_command(apikey_command)
 main.add_command(prune_command)
+main.add_command(files_command)

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
                     "within this time); 0 checks every request.",
     )
 
+    file_cache_bytes: int = Field(
+        default=2 * 1024**3, ge=0, validation_alias="BENCHSIGHT_FILE_CACHE_BYTES",
+        description="Local copies of stored files beyond this size are evicted, least recently used first.",
+    )
     retain_completed_days: float = Field(
         default=30.0, ge=0, validation_alias="BENCHSIGHT_RETAIN_COMPLETED_DAYS",
         description="Completed and cancelled jobs (and their events) are deleted after this many days; 0 keeps them.",
@@ -132,6 +136,11 @@ class Settings(BaseSettings):
     @property
     def incoming_dir(self) -> Path:
         return (self.watch_dir or self.data_dir / "incoming").expanduser().resolve()
+
+    @property
+    def file_cache_dir(self) -> Path:
+        """This host's verified copies of files from the database's file store."""
+        return self.data_dir / "cache" / "files"
 
     @property
     def embedded_pg_dir(self) -> Path:

@@ -16,6 +16,7 @@ from daemon.config import Settings
 from daemon.http import (
     openapi,
     routes_etl,
+    routes_files,
     routes_health,
     routes_jobs,
     routes_live,
@@ -30,7 +31,8 @@ from daemon.http.sse import JobChanges
 log = structlog.get_logger()
 
 # Streams first: /api/jobs/stream must win over /api/jobs/{job_id}.
-ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, routes_health)
+ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, routes_health,
+                 routes_files)
 OPENAPI = web.AppKey("openapi", dict)
 EXPOSED_HEADERS = "Location, Job-Existing"
 
