@@ -249,3 +249,27 @@ def _write_atomically(path: Path, content: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     tmp.write_bytes(content)
     os.replace(tmp, path)
+
+
+async def register_folder(store: FileStore, raw_dir: Path) -> list[FileVersion]:
+    """Store the single-host inputs found in raw/ (BLB_Tables.xlsx and raw/tracking/**): each file whose bytes
+    the store does not hold yet becomes a version (source 'raw'). Bytes already stored are skipped, so a
+    restart never makes an old raw/ file newer than a later upload."""
+    candidates = [raw_dir / "BLB_Tables.xlsx"] if (raw_dir / "BLB_Tables.xlsx").is_file() else []
+    tracking = raw_dir / "tracking"
+    if tracking.is_dir():
+        candidates += sorted(p for p in tracking.rglob("*") if p.is_file() and p.suffix.lower() in (".xlsx", ".json")
+                             and not p.name.startswith(("~$", ".")))
+    added = []
+    for path in candidates:
+        content = await asyncio.to_thread(path.read_bytes)
+        if await store.pool.fetchval("select exists(select 1 from files where sha256 = $1)", sha256_of(content)):
+            continue
+        try:
+            role, game_id, fmt = await asyncio.to_thread(
+                identify_input, path.name, content, role="league_workbook" if path.parent == raw_dir else "tracker")
+            added.append(await store.put(content, name=path.name, role=role, game_id=game_id, format=fmt,
+                                         uploaded_by="raw", source="raw"))
+        except FileStoreError as exc:
+            log.warning("files.raw_skipped", file=str(path), error=str(exc))
+    return added
