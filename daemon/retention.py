@@ -106,7 +106,7 @@ async def prune_loop(pool: asyncpg.Pool, settings: Settings, worker: str) -> Non
     every = settings.prune_interval_seconds
     if retention.completed_after is None and retention.failed_after is None:
         log.info("prune.off", reason="both retentions are 0 (keep forever)")
-        return
+        await asyncio.Event().wait()  # a supervised duty that ends would stop the daemon: stay, idle
     log.info("prune.started", every_seconds=every, **retention.describe())
     await asyncio.sleep(random.uniform(0.1, 0.5) * every)
     while True:
