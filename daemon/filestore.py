@@ -28,6 +28,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
     "tar.gz": "application/gzip",
+    "csv": "text/csv",
 }
 
 VERSION_COLUMNS = ("v.id, v.sha256, v.name, v.role, v.game_id, v.format, f.size, v.uploaded_by, v.uploaded_at, "

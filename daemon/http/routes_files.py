@@ -21,7 +21,7 @@ class FilesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     all: bool = Field(default=False, description="Every stored version (newest first), not only the current inputs.")
-    role: Literal["league_workbook", "tracker", "etl_output"] | None = Field(default=None)
+    role: Literal["league_workbook", "tracker", "etl_output", "table_csv"] | None = Field(default=None)
     limit: int = Field(default=200, ge=1, le=1000, description="Page size (with all=true).")
 
 
@@ -35,7 +35,7 @@ class FileVersionOut(BaseModel):
     id: int
     sha256: str
     name: str
-    role: Literal["league_workbook", "tracker", "etl_output"]
+    role: Literal["league_workbook", "tracker", "etl_output", "table_csv"]
     game_id: int | None
     format: str | None
     size: int
