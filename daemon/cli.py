@@ -14,6 +14,8 @@ from pydantic import ValidationError
 
 from daemon import database, logs, queries, service
 from daemon.apikeys import apikey_command
+from daemon.cli_files import files_command
+from daemon.cli_prune import prune_command
 from daemon.config import Settings
 from daemon.http import serve
 from daemon.http.models import JobStatus
@@ -268,3 +270,5 @@ async def _cancel(url: str, job_id: UUID) -> tuple[str | None, str | None]:
 
 main.add_command(etl_command)
 main.add_command(apikey_command)
+main.add_command(prune_command)
+main.add_command(files_command)

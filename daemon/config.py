@@ -95,6 +95,31 @@ class Settings(BaseSettings):
                     "within this time); 0 checks every request.",
     )
 
+    file_cache_bytes: int = Field(
+        default=2 * 1024**3, ge=0, validation_alias="BENCHSIGHT_FILE_CACHE_BYTES",
+        description="Local copies of stored files beyond this size are evicted, least recently used first.",
+    )
+    retain_completed_days: float = Field(
+        default=30.0, ge=0, validation_alias="BENCHSIGHT_RETAIN_COMPLETED_DAYS",
+        description="Completed and cancelled jobs (and their events) are deleted after this many days; 0 keeps them.",
+    )
+    retain_failed_days: float = Field(
+        default=90.0, ge=0, validation_alias="BENCHSIGHT_RETAIN_FAILED_DAYS",
+        description="Failed jobs (and their events) are deleted after this many days; 0 keeps them.",
+    )
+    retain_etl_runs: int = Field(
+        default=20, ge=0, validation_alias="BENCHSIGHT_RETAIN_ETL_RUNS",
+        description="The newest N finished ETL jobs are kept whatever their age (history never goes empty).",
+    )
+    prune_interval_seconds: float = Field(
+        default=300.0, gt=0, validation_alias="BENCHSIGHT_PRUNE_INTERVAL_SECONDS",
+        description="How often one daemon (the holder of the prune lease) prunes.",
+    )
+    prune_batch: int = Field(
+        default=1000, ge=1, le=100_000, validation_alias="BENCHSIGHT_PRUNE_BATCH",
+        description="Jobs deleted per prune_jobs call (one short transaction each).",
+    )
+
     @field_validator("data_dir", "migrations_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -117,6 +142,11 @@ class Settings(BaseSettings):
     @property
     def incoming_dir(self) -> Path:
         return (self.watch_dir or self.data_dir / "incoming").expanduser().resolve()
+
+    @property
+    def file_cache_dir(self) -> Path:
+        """This host's verified copies of files from the database's file store."""
+        return self.data_dir / "cache" / "files"
 
     @property
     def embedded_pg_dir(self) -> Path:

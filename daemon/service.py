@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 import structlog
 
-from daemon import database, feeds, migrations, systemd, watch
+from daemon import database, feeds, migrations, retention, systemd, watch
 from daemon.config import Settings
 from daemon.dispatcher import Dispatcher, HelperDied
 from daemon.registry import load_handlers
@@ -79,7 +79,8 @@ async def run_worker(settings: Settings, *, extra: Callable[[asyncpg.Pool, Dispa
     async with open_pool(url, settings) as pool:
         dispatcher = await build_dispatcher(pool, url, settings)
         side = {"systemd notifier": systemd.supervise(notifier, dispatcher, stop,
-                                                      interval=systemd.watchdog_interval(settings))}
+                                                      interval=systemd.watchdog_interval(settings)),
+                "pruner": retention.prune_loop(pool, settings, settings.worker_id)}
         if extra:
             side["http api"] = extra(pool, dispatcher, url)
         if settings.watch:

@@ -140,6 +140,16 @@ class WorkerOut(BaseModel):
     info: dict[str, Any]
 
 
+class PruneRunOut(BaseModel):
+    worker: str
+    started_at: datetime
+    finished_at: datetime
+    jobs: int = Field(description="Jobs deleted.")
+    events: int = Field(description="History rows deleted with them.")
+    batches: int
+    settings: dict[str, Any] = Field(description="The retention in force for that run.")
+
+
 class DbHealthOut(BaseModel):
     model_config = ConfigDict(title="DbHealth")
 
@@ -148,6 +158,10 @@ class DbHealthOut(BaseModel):
     queue: dict[str, int] = Field(description="Active jobs by status (pending, running, processing, uploading).")
     oldest_pending_seconds: float | None = Field(description="Age of the oldest pending job; null when none.")
     workers: list[WorkerOut] = Field(description="Daemons seen in the last minute.")
+    jobs_by_status: dict[str, int] = Field(description="Every job row by status, finished ones included.")
+    oldest_finished_at: datetime | None = Field(
+        description="When the oldest finished job still kept ended (retention deletes older ones).")
+    last_prune: PruneRunOut | None = Field(description="The newest prune run; null before the first.")
 
 
 class StagingTableOut(BaseModel):

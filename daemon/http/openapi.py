@@ -110,6 +110,9 @@ def _response(status: int, model: type[BaseModel] | str, refs: dict, creates_job
     if status >= 400:
         description = model if isinstance(model, str) else _ERRORS.get(status, "Error.")
         return {"description": description, "content": {"application/json": {"schema": refs[(ErrorOut, "serialization")]}}}
+    if isinstance(model, str):  # a success answer that is not JSON: the bytes of a stored file
+        return {"description": model, "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}}
     description = {202: "A new job was created.", 200: "OK."}.get(status, "OK.")
     if creates_job and status == 200:
         description = "An identical job was already active: that job (Job-Existing: true)."

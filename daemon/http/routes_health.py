@@ -27,7 +27,14 @@ select
     (select coalesce(jsonb_agg(jsonb_build_object('worker', worker, 'started_at', started_at,
                                                   'last_seen_at', last_seen_at, 'info', info)
                                order by worker), '[]'::jsonb)
-     from job_workers where last_seen_at > now() - interval '1 minute') as workers
+     from job_workers where last_seen_at > now() - interval '1 minute') as workers,
+    (select coalesce(jsonb_object_agg(status, n), '{}'::jsonb) from (
+        select status, count(*)::int as n from job_requests group by status) s) as jobs_by_status,
+    (select min(finished_at) from job_requests where status in ('completed', 'failed', 'cancelled'))
+        as oldest_finished_at,
+    (select jsonb_build_object('worker', worker, 'started_at', started_at, 'finished_at', finished_at,
+                               'jobs', jobs, 'events', events, 'batches', batches, 'settings', settings)
+     from prune_runs order by id desc limit 1) as last_prune
 """
 
 
@@ -73,6 +80,9 @@ async def health_db(request: web.Request) -> web.Response:
         "queue": row["queue"],
         "oldest_pending_seconds": row["oldest_pending_seconds"],
         "workers": row["workers"],
+        "jobs_by_status": row["jobs_by_status"],
+        "oldest_finished_at": row["oldest_finished_at"].isoformat() if row["oldest_finished_at"] else None,
+        "last_prune": row["last_prune"],
     })
 
 
