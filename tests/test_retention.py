@@ -121,14 +121,15 @@ async def test_only_one_worker_holds_the_prune_lease_until_it_expires(pool):
 async def test_two_daemons_never_prune_at_the_same_time(pool, settings):
     """Two pruner loops on one database while old jobs keep arriving: their prune runs never overlap, and one
     daemon's prune never waits for the other's (each pass either prunes or skips at once)."""
-    fast = settings.model_copy(update={"prune_interval_seconds": 0.4, "prune_batch": 20,
+    fast = settings.model_copy(update={"prune_interval_seconds": 0.4, "prune_batch": 100,
                                        "retain_completed_days": 30.0, "retain_etl_runs": 0})
     loops = [asyncio.create_task(prune_loop(pool, fast, worker)) for worker in ("host-a", "host-b")]
     try:
-        for _ in range(8):
-            await _bulk_finished(pool, 1_500, age_days=40)
+        deadline = asyncio.get_running_loop().time() + 30
+        while (await pool.fetchval("select count(*) from prune_runs where jobs > 0") < 3
+               and asyncio.get_running_loop().time() < deadline):
+            await _bulk_finished(pool, 1_000, age_days=40)
             await asyncio.sleep(0.5)
-        await asyncio.sleep(1.0)
     finally:
         for task in loops:
             task.cancel()
