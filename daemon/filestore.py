@@ -22,6 +22,8 @@ from pathlib import Path
 import asyncpg
 import structlog
 
+from daemon.config import Settings
+
 log = structlog.get_logger()
 
 MEDIA_TYPES = {
@@ -117,6 +119,17 @@ class FileStore:
         self.pool = pool
         self.cache_dir = Path(cache_dir)
         self.limit_bytes = limit_bytes
+
+    @classmethod
+    def from_settings(cls, pool: asyncpg.Pool, settings: "Settings") -> FileStore:
+        return cls(pool, settings.file_cache_dir, limit_bytes=settings.upload_limit_bytes)
+
+    async def put_tracker(self, path: Path, content: bytes, game_id: int, *, uploaded_by: str | None,
+                          source: str) -> FileVersion:
+        """A tracker file the API or the watch folder accepted: the newest version of its game's slot."""
+        fmt = "json" if path.suffix.lower() == ".json" else "xlsx"
+        return await self.put(content, name=path.name, role="tracker", game_id=game_id, format=fmt,
+                              uploaded_by=uploaded_by, source=source)
 
     # ---- writing --------------------------------------------------------------------------------------
 
@@ -259,8 +272,8 @@ async def register_folder(store: FileStore, raw_dir: Path) -> list[FileVersion]:
     candidates = [raw_dir / "BLB_Tables.xlsx"] if (raw_dir / "BLB_Tables.xlsx").is_file() else []
     tracking = raw_dir / "tracking"
     if tracking.is_dir():
-        candidates += sorted(p for p in tracking.rglob("*") if p.is_file() and p.suffix.lower() in (".xlsx", ".json")
-                             and not p.name.startswith(("~$", ".")))
+        candidates += sorted((p for p in tracking.rglob("*") if p.is_file() and p.suffix.lower() in (".xlsx", ".json")
+                              and not p.name.startswith(("~$", "."))), key=lambda p: (p.stat().st_mtime, p.name))
     added = []
     for path in candidates:
         content = await asyncio.to_thread(path.read_bytes)

@@ -44,6 +44,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from daemon import queries
+from daemon.filestore import FileStore
 from daemon.config import Settings
 from daemon.registry import PermanentJobError
 
@@ -234,6 +235,8 @@ class WatchFolder:
         except Unreadable as exc:
             await self._reject(path, sha256, str(exc))
             return
+        await FileStore(self.pool, self.data_dir / "cache" / "files", limit_bytes=self.size_limit or 2**62).put_tracker(
+            stored.path, content, stored.game_id, uploaded_by=REQUESTED_BY, source="watch")
         jobs = {}
         if _wanted(earlier, written_at):
             jobs["staging_tracking"] = await self._enqueue(

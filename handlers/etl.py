@@ -31,6 +31,8 @@ import xlsxwriter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import etl
+from daemon import etl_runs
+from daemon.filestore import FileStore, register_folder
 from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
 from etl.catalog import TABLES
@@ -129,12 +131,15 @@ async def run(params: EtlParams, ctx: JobContext) -> dict:
         report = await ctx.run_in_process(test_game_job, str(settings.data_dir / "test"), wipe=wipe,
                                           on_progress=ctx.progress_callback(0, PROCESSING_END, status="processing"))
         return await _finish(ctx, params, report, out, upload=False)
+    inputs = None
     if params.source == "staging":
         blb, tracking = await export_staging(ctx.pool, settings.data_dir)
-    else:
-        blb = settings.raw_dir / "BLB_Tables.xlsx"
-        tracking_dir = settings.raw_dir / "tracking"
-        tracking = [tracking_dir] if tracking_dir.is_dir() else []
+    else:  # the league's current inputs, from the database's file store (raw/ is registered into it first)
+        store = FileStore.from_settings(ctx.pool, settings)
+        await register_folder(store, settings.raw_dir)
+        inputs = await etl_runs.current_inputs_folder(store, settings.data_dir / "inputs" / "current")
+        blb = inputs.blb or settings.raw_dir / "BLB_Tables.xlsx"
+        tracking = [inputs.tracking]
     if not blb.is_file():
         raise PermanentJobError(f"league workbook {blb} does not exist; put BLB_Tables.xlsx under {settings.raw_dir}")
     try:
@@ -148,11 +153,24 @@ async def run(params: EtlParams, ctx: JobContext) -> dict:
     except asyncio.CancelledError:
         _remove_partial_output(settings.output_dir)  # the child is dead by now; its staging folder is left
         raise
+    if report["status"] != "unchanged" and inputs is not None:
+        report["etl_run_id"] = await _record_run(ctx, inputs, report)
     if report["status"] == "unchanged":
         await ctx.progress(100, "no input changed since the last run: nothing to rebuild")
         return {"status": "unchanged", "changed_games": [], "tables_created": [], "rows": {},
                 "output": str(settings.output_dir)}
     return await _finish(ctx, params, report, settings.output_dir, upload=options.upload_to_supabase)
+
+
+async def _record_run(ctx: JobContext, inputs: etl_runs.Inputs, report: dict) -> int:
+    """The run in etl_runs, its output tables archived into the file store: an upload on any host loads it."""
+    run_id = await etl_runs.record_start(ctx.pool, ctx.job_id, ctx.worker, inputs)
+    if report["status"] == "failed":
+        await etl_runs.record_failure(ctx.pool, run_id, str(report.get("error")))
+    else:
+        await etl_runs.record_finish(ctx.pool, FileStore.from_settings(ctx.pool, ctx.settings), run_id,
+                                     ctx.settings.output_dir, report, uploaded_by=ctx.requested_by)
+    return run_id
 
 
 async def _finish(ctx: JobContext, params: EtlParams, report: dict, out: Path, *, upload: bool) -> dict:
@@ -170,7 +188,7 @@ async def _finish(ctx: JobContext, params: EtlParams, report: dict, out: Path, *
         "duration_seconds": report["duration_seconds"],
         "output": str(out),
     }
-    for key in ("changed_games", "test_game"):
+    for key in ("changed_games", "test_game", "etl_run_id"):
         if key in report:
             result[key] = report[key]
     specs = [TABLES[name] for name in TABLES if name in report["tables"]]

@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from daemon.context import JobContext
+from daemon.filestore import FileStore, FileStoreError
 from daemon.registry import PermanentJobError, handler
 from etl.cache import file_hash
 from etl.canonical import TrackedGame
@@ -135,7 +136,7 @@ def read_tracker_file(path: Path) -> TrackedGame:
 @handler("staging_tracking", StagingTrackingParams)
 async def run(params: StagingTrackingParams, ctx: JobContext) -> dict:
     """Stages one tracker file's events and shifts for its game (replacing that game's staged rows)."""
-    path = _resolve(ctx.settings.data_dir, params.file)
+    path = await _local_copy(ctx, params)
     await ctx.progress(5, f"read {path.name}")
     sha256 = await asyncio.to_thread(file_hash, path)
     if params.sha256 and params.sha256.lower() != sha256:  # the client's check: the file is not judged
@@ -160,14 +161,37 @@ async def run(params: StagingTrackingParams, ctx: JobContext) -> dict:
             "rows": counts, "issues": len(game.issues)}
 
 
-def _resolve(data_dir: Path, relative: str) -> Path:
+async def _local_copy(ctx: JobContext, params: StagingTrackingParams) -> Path:
+    """The file on this host: as the API or the watch folder stored it here, or, when another host took it,
+    fetched (verified) from the database's file store by its sha256 and written under the same name."""
+    path = _resolve(ctx.settings.data_dir, params.file, must_exist=False)
+    if path.is_file() or not params.sha256:
+        return _resolve(ctx.settings.data_dir, params.file)
+    try:
+        cached = await FileStore.from_settings(ctx.pool, ctx.settings).materialise(params.sha256.lower())
+    except FileStoreError as exc:
+        raise PermanentJobError(f"tracker file {params.file!r} is neither on this host nor in the file store: "
+                                f"{exc}") from exc
+    await asyncio.to_thread(_copy_into, cached, path)
+    ctx.log.info("staging_tracking.fetched", file=params.file, sha256=params.sha256)
+    return path
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _resolve(data_dir: Path, relative: str, *, must_exist: bool = True) -> Path:
     folder = (data_dir / TRACKING_SUBDIR).resolve()
     path = (data_dir / relative).resolve()
     if folder not in path.parents:
         raise PermanentJobError(f"tracker file {relative!r} is not under {TRACKING_SUBDIR}/")
     if path.suffix.lower() not in TRACKER_EXTENSIONS:
         raise PermanentJobError(f"tracker file {relative!r}: extension must be .xlsx or .json")
-    if not path.is_file():
+    if must_exist and not path.is_file():
         raise PermanentJobError(f"tracker file {relative!r} does not exist under the data dir")
     return path
 

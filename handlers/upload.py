@@ -19,7 +19,8 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from daemon import warehouse
+from daemon import etl_runs, warehouse
+from daemon.filestore import FileStore
 from daemon.context import JobContext
 from daemon.registry import PermanentJobError, handler
 from etl.catalog import TABLES, TableSpec
@@ -73,6 +74,11 @@ class UploadParams(BaseModel):
                            description="Target PostgreSQL schema: not information_schema, pg_*, supabase_* nor "
                                        "Supabase's auth, storage, realtime, extensions, graphql, vault, ...")
     options: UploadOptions = Field(default_factory=UploadOptions)
+    run_id: int | None = Field(default=None, ge=1, le=2**62,
+                               description="The ETL run (etl_runs.id) whose tables to load; default the newest run "
+                                           "with output. Its archive comes from the file store, on any host.")
+    local_output: bool = Field(default=False, description="Load <data dir>/output/ of the daemon's own host "
+                                                          "instead of a recorded run (POST /api/upload/tables).")
 
     @model_validator(mode="after")
     def _consistent(self) -> "UploadParams":
@@ -156,11 +162,27 @@ async def upload_output(ctx: JobContext, output_dir: Path, specs: list[TableSpec
                                            views_sql=views)
 
 
+async def _tables_folder(ctx: JobContext, params: UploadParams) -> tuple[Path, int | None]:
+    """(folder of the CSVs to load, the ETL run they are): the named or newest recorded run, fetched from the
+    file store into this host's cache; the local output folder only when asked, or before any run exists."""
+    if params.local_output:
+        return ctx.settings.output_dir, None
+    try:
+        run = await etl_runs.find_run(ctx.pool, params.run_id)
+    except etl_runs.NoRun as exc:
+        if params.run_id is not None:
+            raise PermanentJobError(str(exc)) from exc
+        ctx.log.warning("upload.no_recorded_run", hint="loading this host's output folder")
+        return ctx.settings.output_dir, None
+    store = FileStore.from_settings(ctx.pool, ctx.settings)
+    return await etl_runs.output_of(store, run, ctx.settings.data_dir / "cache" / "runs"), run["id"]
+
+
 @handler("upload", UploadParams)
 async def run(params: UploadParams, ctx: JobContext) -> dict:
     """Replaces the chosen warehouse tables with the ETL output, atomically (COPY, then one swap)."""
     specs = select_tables(params)
-    output_dir = ctx.settings.output_dir
+    output_dir, run_id = await _tables_folder(ctx, params)
     await report_ignored(ctx, params.options, {"clean": "a dry run changes nothing"}
                          if params.dry_run and params.options.clean else None)
     if params.dry_run:
@@ -173,7 +195,7 @@ async def run(params: UploadParams, ctx: JobContext) -> dict:
     await ctx.progress(0, f"upload {len(specs)} tables ({params.mode})", status="uploading")
     rows = await upload_output(ctx, output_dir, specs, schema=params.db_schema, status="uploading")
     result = {"dry_run": False, "schema": params.db_schema, "tables": rows, "rows": sum(rows.values()),
-              "tables_created": list(rows)}
+              "tables_created": list(rows), "etl_run_id": run_id}
     if params.options.clean:
         result["dropped"] = await drop_leftover_tables(ctx, params.db_schema)
     return result

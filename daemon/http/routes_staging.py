@@ -13,6 +13,7 @@ from daemon.http.errors import ApiError, field_error, json_response
 from daemon.http.models import JobOut, StagingStatusOut
 from daemon.http.routing import FormSpec, Routes
 from handlers.staging_blb import LEAGUE_TABLES, StagingBlbParams, stage_table_name
+from daemon.filestore import FileStore
 from handlers.staging_tracking import STAGE_TABLES, InvalidTrackerFile, StagingTrackingParams, store_tracker_file
 
 routes = Routes("staging")
@@ -79,6 +80,9 @@ async def stage_tracker_file(request: web.Request, filename: str, content: bytes
     params = inputs.validate(StagingTrackingParams, {
         "file": stored.relative, "sha256": stored.sha256,
         "game_id": game_id if game_id not in (None, "") else stored.game_id}, "body")
+    if params.game_id is not None:  # into the database's file store: any daemon on any host can read it
+        await FileStore.from_settings(request.app[POOL], settings).put_tracker(
+            stored.path, content, params.game_id, uploaded_by=jobs.requested_by(request), source="api")
     return await jobs.enqueue(request.app[POOL], "staging_tracking", params, requested_by=jobs.requested_by(request),
                               dedupe=f"staging_tracking:{stored.sha256}")
 

@@ -50,7 +50,7 @@ async def upload_table(request: web.Request) -> web.Response:
     await asyncio.to_thread(uploads.check_table_csv, upload.content, table, spec.column_names,
                             allow_empty=allow_empty == "true")
     sha256 = await asyncio.to_thread(uploads.store_table_csv, settings.output_dir, table, upload.content)
-    params = UploadParams(mode="tables", tables=[table])
+    params = UploadParams(mode="tables", tables=[table], local_output=True)
     data = jobs.canonical_params(params)
     job, created = await jobs.enqueue(request.app[POOL], "upload", params, requested_by=jobs.requested_by(request),
                                       dedupe=jobs.dedupe_key("upload", data, sha256))
