@@ -72,7 +72,7 @@ async def test_a_file_uploaded_to_host_a_is_staged_built_and_loaded_by_host_b(se
         assert {e["worker"] for e in events} == {host_b.worker_id}
         run = await pool.fetchrow("select * from etl_runs order by id desc limit 1")
         assert run["job_id"] == etl["id"] and run["worker"] == host_b.worker_id and run["output_sha256"]
-        assert await _goals(pool, game) == season.official_goals[game][0] + season.official_goals[game][1]
+        assert await _goals(pool, game) == sum(season.official_goals[game].values())
         assert not (host_a.data_dir / "output").exists()  # host A never built anything
 
         await pool.execute("delete from fact_goals")  # so the next load must come from B's run
@@ -81,7 +81,7 @@ async def test_a_file_uploaded_to_host_a_is_staged_built_and_loaded_by_host_b(se
             loaded = await wait_for_status(pool, upload["id"], {"completed", "failed"}, timeout=60)
         assert loaded["status"] == "completed", loaded["error"]
         assert loaded["result"]["etl_run_id"] == run["id"]
-        assert await _goals(pool, game) == season.official_goals[game][0] + season.official_goals[game][1]
+        assert await _goals(pool, game) == sum(season.official_goals[game].values())
 
 
 async def test_a_second_version_replaces_the_first_and_a_pin_brings_it_back(settings, pool, tmp_path, season):
@@ -106,7 +106,7 @@ async def test_a_second_version_replaces_the_first_and_a_pin_brings_it_back(sett
         assert done["status"] == "completed", done["error"]
         return await _goals(pool, game)
 
-    official = season.official_goals[game][0] + season.official_goals[game][1]
+    official = sum(season.official_goals[game].values())
     async with running_daemon(host):
         assert await etl_goals() == official - 1  # only the newest version is read
         await store.pin(first.id, pinned_by="admin")
