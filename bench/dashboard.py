@@ -3,8 +3,8 @@ page does, on the real league data and on a synthetic league: p50/p95 per relati
 
 A page selects the contract's columns of one relation with the filter it is opened with: a game page by
 game_id (tables), a leaders or standings page by season_id in rank order, a player page by player_id (a
-goalie's for goalie relations), a season page by season_id, a team page by team_id, else the whole relation (at most 100 rows, newest first
-when it has a date). Each query is a prepared statement run through asyncpg (PostgREST adds its own fixed
+goalie's for goalie relations), a season page by season_id, a team page by team_id, else the whole
+relation (at most 100 rows, newest first when it has a date). Each query is a prepared statement run through asyncpg (PostgREST adds its own fixed
 cost per request on top). The baseline is `select 1` on the same connection, measured in the same run.
 
 Targets: p95 <= 20 ms on the real data, <= 100 ms on the 500-game synthetic league.
@@ -69,7 +69,8 @@ async def page_parameters(conn: asyncpg.Connection, game_id: int) -> dict[str, o
     """A tracked game, its busiest skater, the busiest goalie, the current season, that game's home team."""
     player = await conn.fetchval(
         "select player_id from public.fact_gameroster where player_id in (select player_id from "
-        "public.fact_gameroster where game_id = $1) group by player_id order by count(*) desc limit 1", game_id)
+        "public.fact_gameroster where game_id = $1 and player_position <> 'Goalie') group by player_id "
+        "order by count(*) desc limit 1", game_id)
     goalie = await conn.fetchval(
         "select player_id from public.fact_gameroster where player_position = 'Goalie' group by player_id "
         "order by count(*) desc limit 1")

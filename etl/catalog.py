@@ -182,8 +182,11 @@ _TABLES = [
            "away_team_id:text home_team_name:text away_team_name:text game_type:text schedule_type:text "
            "playoff_round:text last_period_type:text home_total_goals:int away_total_goals:int "
            "official_home_goals:int official_away_goals:int "
-           "home_team_period1_goals:int home_team_period2_goals:int home_team_period3_goals:int home_team_periodot_goals:int away_team_period1_goals:int away_team_period2_goals:int away_team_period3_goals:int away_team_periodot_goals:int "
-           "home_pp_goals:int home_pp_opportunities:int home_pk_goals_against:int home_pk_opportunities:int away_pp_goals:int away_pp_opportunities:int away_pk_goals_against:int away_pk_opportunities:int "
+           "home_team_period1_goals:int home_team_period2_goals:int home_team_period3_goals:int "
+           "home_team_periodot_goals:int away_team_period1_goals:int away_team_period2_goals:int "
+           "away_team_period3_goals:int away_team_periodot_goals:int "
+           "home_pp_goals:int home_pp_opportunities:int home_pk_goals_against:int home_pk_opportunities:int "
+           "away_pp_goals:int away_pp_opportunities:int away_pk_goals_against:int away_pk_opportunities:int "
            "game_url:text video_url_1:text video_url_2:text video_start_offset:float",
            {"season_id": ("dim_season", "season_id"), "home_team_id": ("dim_team", "team_id"),
             "away_team_id": ("dim_team", "team_id")},

@@ -128,7 +128,8 @@ async def _insert_as_tracker(pool, doc: dict) -> None:
             "zone, success, strength, detail1, detail2, players, puck_xy, linked_event_idx) values ($1::text::bigint, "
             "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, to_jsonb($13::text), to_jsonb($14::text), $15)",
             gid, e["idx"], e["period"], e["type"], e["team"], e["start_time"], e.get("end_time"), e.get("zone"),
-            {True: True, False: False, "s": True, "u": False}.get(e.get("success")), e.get("strength"), e.get("detail1"), e.get("detail2"), json.dumps(e.get("players")),
+            {True: True, False: False, "s": True, "u": False}.get(e.get("success")), e.get("strength"),
+            e.get("detail1"), e.get("detail2"), json.dumps(e.get("players")),
             json.dumps(e.get("puckXY")), e.get("linkedEventIdx"))
     for n, sh in enumerate(doc["shifts"]):
         await pool.execute(

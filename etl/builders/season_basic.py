@@ -2,10 +2,11 @@
 by game type: the schedule's ``Regular`` and ``Playoffs``, and ``All``.
 
 Records come from official results only (the scoresheet's goals per team, ``games``): a win is 2 points, a
-tie 1. A goalie's W-L-T and shutouts are the team results of the games the goalie dressed for (scoresheet
-position Goalie); a shutout is a win or tie in which the team conceded no goal. Tracked columns (shots,
-shooting_pct, cf_pct, saves, save_pct) are summed over complete tracked games only. Model columns (xg, war,
-gar, ratings) exist and are null until the models fill them. Definitions: docs/stats.md.
+tie 1 (rows are unique per game and player or team, so games are counted as group sizes). A goalie's W-L-T
+and shutouts are the team results of the games the goalie dressed for (scoresheet position Goalie); a
+shutout is a game in which the team conceded no goal. Tracked columns (shots, shooting_pct, cf_pct, saves,
+save_pct) are summed over complete tracked games only. Model columns (xg, war, gar, ratings) exist and are
+null until the models fill them. Definitions: docs/stats.md.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def _with_all(df: pd.DataFrame) -> pd.DataFrame:
 def _record(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     g = df.assign(w=df["result"].eq("W").astype("int64"), l=df["result"].eq("L").astype("int64"),
                   t=df["result"].eq("T").astype("int64")).groupby(by)
-    return g.agg(games_played=("game_id", "nunique"), wins=("w", "sum"), losses=("l", "sum"), ties=("t", "sum"))
+    return g.agg(games_played=("game_id", "size"), wins=("w", "sum"), losses=("l", "sum"), ties=("t", "sum"))
 
 
 def _names(out: pd.DataFrame, seasons: pd.DataFrame, teams: pd.DataFrame, players: pd.DataFrame | None) -> None:
@@ -59,6 +60,13 @@ def _main_team(rows: pd.DataFrame, by: list[str]) -> pd.Series:
     counts = rows.groupby(by + ["team_id"]).agg(n=("game_id", "size"), last=("game_id", "max")).reset_index()
     counts = counts.sort_values(by + ["n", "last"]).drop_duplicates(by, keep="last")
     return counts.set_index(by)["team_id"]
+
+
+def _most_common(rows: pd.DataFrame, by: list[str], column: str) -> pd.Series:
+    """The most frequent non-null value of ``column`` per group (ties: the first in sort order)."""
+    counts = rows.dropna(subset=[column]).groupby(by + [column]).size().rename("n").reset_index()
+    counts = counts.sort_values(by + ["n"], ascending=[True] * len(by) + [False], kind="stable")
+    return counts.drop_duplicates(by).set_index(by)[column]
 
 
 def team_season_basic(results: pd.DataFrame, seasons: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
@@ -84,20 +92,21 @@ def player_season_basic(roster: pd.DataFrame, games: pd.DataFrame, game_types: p
     sk["season_id"] = sk["game_id"].map(season_of)
     sk = _with_all(sk.loc[sk["season_id"].notna()].assign(game_type=sk["game_id"].map(game_types).fillna("Regular")))
     by = KEY + ["player_id"]
-    out = sk.groupby(by).agg(games_played=("game_id", "nunique"), goals=("goals", "sum"),
-                             assists=("assists", "sum"), pim=("pim", "sum"),
-                             position=("position", lambda s: s.mode().iat[0] if s.notna().any() else None))
+    out = sk.groupby(by).agg(games_played=("game_id", "size"), goals=("goals", "sum"),
+                             assists=("assists", "sum"), pim=("pim", "sum"))
     out["team_id"] = _main_team(sk, by)
+    out["position"] = _most_common(sk, by, "position")
     out["points"] = out["goals"] + out["assists"]
     out["points_per_game"] = out["points"] / out["games_played"]
     tracked = pgs.loc[pgs["game_status"].eq("complete"),
                       ["game_id", "player_id", "tracked_goals", "shots", "corsi_for", "corsi_against"]].copy()
     tracked["season_id"] = tracked["game_id"].map(season_of)
     tracked = _with_all(tracked.assign(game_type=tracked["game_id"].map(game_types).fillna("Regular")))
-    tr = tracked.groupby(by).agg(tracked_games=("game_id", "nunique"), tracked_goals=("tracked_goals", "sum"),
-                                 shots=("shots", "sum"), cf=("corsi_for", lambda s: s.sum(min_count=1)),
-                                 ca=("corsi_against", lambda s: s.sum(min_count=1)))
-    out = out.join(tr, how="left").reset_index()
+    tr = tracked.groupby(by).agg(tracked_games=("game_id", "size"), tracked_goals=("tracked_goals", "sum"),
+                                 shots=("shots", "sum"), cf=("corsi_for", "sum"), ca=("corsi_against", "sum"),
+                                 with_shifts=("corsi_for", "count"))
+    tr[["cf", "ca"]] = tr[["cf", "ca"]].where(tr["with_shifts"] > 0)  # corsi needs shifts: null without any
+    out = out.join(tr.drop(columns="with_shifts"), how="left").reset_index()
     out["tracked_games"] = out["tracked_games"].fillna(0)
     out["shooting_pct"] = (out["tracked_goals"] / out["shots"]).where(out["shots"] > 0)
     out["cf_pct"] = (out["cf"] / (out["cf"] + out["ca"])).where((out["cf"] + out["ca"]) > 0)
@@ -124,7 +133,7 @@ def goalie_season_basic(roster: pd.DataFrame, results: pd.DataFrame, ggs: pd.Dat
     tracked = ggs.loc[ggs["game_status"].eq("complete"), ["game_id", "player_id", "saves", "shots_against"]].copy()
     tracked["season_id"] = tracked["game_id"].map(season_of)
     tracked = _with_all(tracked.assign(game_type=tracked["game_id"].map(game_types).fillna("Regular")))
-    tr = tracked.groupby(by).agg(tracked_games=("game_id", "nunique"), saves=("saves", "sum"),
+    tr = tracked.groupby(by).agg(tracked_games=("game_id", "size"), saves=("saves", "sum"),
                                  shots_against=("shots_against", "sum"))
     out = out.join(tr, how="left").reset_index()
     out["tracked_games"] = out["tracked_games"].fillna(0)
