@@ -1,7 +1,7 @@
 """The dashboard contract (tests/contracts/dashboard-reads.tsv, a copy of ../shared/contracts): the ETL on the
-real league data, uploaded, serves every relation and column the league's dashboard reads, with rows for the
-tracked games; standings of one season agree with the schedule's results computed here, independently of the
-views.
+real league data, uploaded, serves every relation and column the league's dashboard reads to the role that
+reads it (anon for the public pages), with rows for the tracked games; standings of one season agree with
+the schedule's results computed here, independently of the views.
 
 Run one half with -k, e.g. `pytest tests/test_dashboard_contract.py -k "fact_shot_xy or fact_saves"`.
 """
@@ -111,15 +111,25 @@ def warehouse_url(full_run, sample_data, pg_server_url, template_db):  # noqa: F
     next(databases, None)
 
 
-def _fetch(url: str, sql: str, *args) -> list[asyncpg.Record]:
+def _fetch(url: str, sql: str, *args, role: str | None = None) -> list[asyncpg.Record]:
+    """Rows of a query, as the database owner or as a Supabase role (SET ROLE, as PostgREST does)."""
     async def run() -> list[asyncpg.Record]:
         conn = await asyncpg.connect(url)
         try:
-            return await conn.fetch(sql, *args)
+            async with conn.transaction():
+                if role:
+                    await conn.execute(f"set local role {role}")
+                return await conn.fetch(sql, *args)
         finally:
             await conn.close()
 
     return asyncio.run(run())
+
+
+def _reader(relation: str) -> str:
+    """Who reads the relation: the public pages with the anon key, the tracker pages signed in."""
+    return "authenticated" if relation in ("tracker_videos", "stage_events_tracking", "stage_shifts_tracking") \
+        else "anon"
 
 
 @pytest.mark.parametrize("relation", list(_params()))
@@ -129,9 +139,9 @@ def test_every_contract_column_is_served_with_rows_for_the_tracked_games(warehou
     per_game = "game_id" in columns and relation not in VIEWS  # a view answers what it selects (v_recent_games)
     if per_game:
         rows = _fetch(warehouse_url, f"select {select} from public.{relation} where game_id = any($1::bigint[])",
-                      list(TRACKED_GAMES))
+                      list(TRACKED_GAMES), role=_reader(relation))
     else:
-        rows = _fetch(warehouse_url, f"select {select} from public.{relation}")
+        rows = _fetch(warehouse_url, f"select {select} from public.{relation}", role=_reader(relation))
     if relation in EMPTY_BY_DESIGN:
         assert rows == []
         return
