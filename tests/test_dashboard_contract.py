@@ -152,11 +152,11 @@ def test_every_contract_column_is_served_with_rows_for_the_tracked_games(warehou
     assert sorted(set(empty) - NULL_BY_DESIGN.get(relation, set())) == [], f"{relation}: columns never filled"
 
 
-def _standings_from_schedule(url: str, season_id: str) -> pd.DataFrame:
-    """Regular-season W-L-T, points (2 a win, 1 a tie), GF, GA per team from dim_schedule's official scores."""
+def _standings_from_schedule(url: str, season_id: str, regular_only: bool) -> pd.DataFrame:
+    """W-L-T, points (2 a win, 1 a tie), GF, GA per team from dim_schedule's official scores."""
     games = _fetch(url, "select home_team_id, away_team_id, official_home_goals, official_away_goals "
-                        "from public.dim_schedule where season_id = $1 and game_type = 'Regular' "
-                        "and official_home_goals is not null", season_id)
+                        "from public.dim_schedule where season_id = $1 and ($2 = false or game_type = 'Regular') "
+                        "and official_home_goals is not null", season_id, regular_only)
     table: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for g in games:
         for team, gf, ga in ((g["home_team_id"], g["official_home_goals"], g["official_away_goals"]),
@@ -172,24 +172,37 @@ def _standings_from_schedule(url: str, season_id: str) -> pd.DataFrame:
     return pd.DataFrame.from_dict(table, orient="index").sort_index()
 
 
+STANDING_COLUMNS = ["games_played", "wins", "losses", "ties", "goals_for", "goals_against", "points"]
+
 # N20242025F regular season, checked by hand against the workbook's own per-game W/L/T flags (dim_schedule
 # home_team_w ... away_team_pts): they follow the schedule's totals, which three games' scoresheets contradict
-# (17966: 2-2 there, 1-2 on the scoresheet; 17965: 5-4 vs 4-4; 17961: 5-5 vs 4-5). Standings follow the
+# (17966: 2-2 there, 1-2 on the scoresheet; 17965: 5-4 vs 4-4; 17961: 5-5 vs 4-5). Results follow the
 # scoresheet, so N10007 has 13 points (flags: 14), N10002 14 (13), N10003 29 (31), N10006 22 (21), N10009 27 (26).
-HAND_CHECKED_POINTS = {"N10001": 27, "N10002": 14, "N10003": 29, "N10004": 23, "N10005": 27, "N10006": 22,
-                       "N10007": 13, "N10008": 34, "N10009": 27}
+HAND_CHECKED_REGULAR_POINTS = {"N10001": 27, "N10002": 14, "N10003": 29, "N10004": 23, "N10005": 27,
+                               "N10006": 22, "N10007": 13, "N10008": 34, "N10009": 27}
 
 
-def test_standings_of_one_season_match_the_schedule_results(warehouse_url):
-    expected = _standings_from_schedule(warehouse_url, SEASON)
+def test_regular_season_record_of_one_season_matches_the_schedule_and_the_hand_check(warehouse_url):
+    expected = _standings_from_schedule(warehouse_url, SEASON, regular_only=True)
+    served = pd.DataFrame([dict(r) for r in _fetch(
+        warehouse_url, "select team_id, games_played, wins, losses, ties, goals_for, goals_against, points "
+                       "from public.fact_team_season_stats_basic where season_id = $1 and game_type = 'Regular'",
+        SEASON, role="anon")]).set_index("team_id").sort_index()
+    pd.testing.assert_frame_equal(served[STANDING_COLUMNS], expected[STANDING_COLUMNS], check_dtype=False,
+                                  check_names=False)
+    assert served["points"].to_dict() == HAND_CHECKED_REGULAR_POINTS
+
+
+def test_standings_of_one_season_match_the_schedule_results_over_all_game_types(warehouse_url):
+    expected = _standings_from_schedule(warehouse_url, SEASON, regular_only=False)
     served = pd.DataFrame([dict(r) for r in _fetch(
         warehouse_url, "select team_id, games_played, wins, losses, ties, goals_for, goals_against, points, "
-                       "goal_diff, standing from public.v_standings_all_seasons where season_id = $1", SEASON)])
-    served = served.set_index("team_id").sort_index()
-    cols = ["games_played", "wins", "losses", "ties", "goals_for", "goals_against", "points"]
-    pd.testing.assert_frame_equal(served[cols], expected[cols], check_dtype=False, check_names=False)
+                       "goal_diff, standing from public.v_standings_all_seasons where season_id = $1", SEASON,
+        role="anon")]).set_index("team_id").sort_index()
+    pd.testing.assert_frame_equal(served[STANDING_COLUMNS], expected[STANDING_COLUMNS], check_dtype=False,
+                                  check_names=False)
     assert (served["goal_diff"] == served["goals_for"] - served["goals_against"]).all()
-    assert served["points"].to_dict() == HAND_CHECKED_POINTS
+    assert (expected["games_played"] > _standings_from_schedule(warehouse_url, SEASON, True)["games_played"]).any()
     leader = served.sort_values("standing").iloc[0]
     assert leader["points"] == expected["points"].max() and leader["standing"] == 1
 
