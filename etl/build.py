@@ -205,7 +205,6 @@ def build_league(league: League) -> LeagueBuild:
         "dim_period": dims.dim_period(),
         "fact_gameroster": game_marts.fact_gameroster(league, league.roster, games),
     }
-    raw["fact_video"] = game_marts.fact_video(raw["dim_schedule"])
     tables = {name: catalog.conform(enforce_keys(df, catalog.TABLES[name], issues), catalog.TABLES[name])
               for name, df in raw.items()}
     csv = {name: table_csv(catalog.TABLES[name], df) for name, df in tables.items()}
@@ -272,6 +271,7 @@ def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list
         "fact_team_season_stats": stats.team_season_stats(tgs, seasons),
         "qa_game_completeness": completeness,
         **_league_shape_tables(lb, completeness, pgs, ggs),
+        "fact_video": game_marts.fact_video(lb.tables["dim_schedule"], primaries + alternates),
     }
     for name, df in tables.items():
         tables[name] = enforce_keys(df, catalog.TABLES[name], issues)

@@ -331,7 +331,8 @@ _TABLES = [
            "Team record per season and game type from official results (2 points a win, 1 a tie)."),
     _table("fact_video", "fact", ("video_key",),
            "video_key:text game_id:int video_type_id:text video_url:text period_1_start:float",
-           _GAME, "Game videos listed by the league schedule (video_url, video_start_time in seconds)."),
+           _GAME, "Game videos: the schedule's video_url and the tracker exports' video links (period_1_start: "
+           "seconds into the video where period 1 starts)."),
     # ---------------------------------------------------------------- qa
     _table("qa_game_completeness", "qa", ("game_id",),
            "game_id:int source_file:text home_team_id:text away_team_id:text official_home_goals:int "

@@ -740,7 +740,7 @@ create table "public"."fact_team_season_stats_basic" (
 );
 select public.warehouse_access('"public"."fact_team_season_stats_basic"', true);
 
--- fact fact_video: Game videos listed by the league schedule (video_url, video_start_time in seconds).
+-- fact fact_video: Game videos: the schedule's video_url and the tracker exports' video links (period_1_start: seconds into the video where period 1 starts).
 --   game_id references dim_schedule(game_id) (checked by the validate job)
 drop table if exists "public"."fact_video" cascade;
 create table "public"."fact_video" (
@@ -947,7 +947,8 @@ create index v_recent_hot_players_avg on public.v_recent_hot_players (avg_points
 grant select on public.v_recent_hot_players to anon, authenticated;
 
 -- v_standings_all_seasons.sql
--- Regular-season standings of every season: 2 points a win, 1 a tie; ranked by points, goal difference,
+-- Standings of every season over all game types (as the old dashboard showed them; the Regular and Playoffs
+-- splits are in fact_team_season_stats_basic): 2 points a win, 1 a tie; ranked by points, goal difference,
 -- goals for.
 drop view if exists public.v_standings_all_seasons;
 create view public.v_standings_all_seasons with (security_invoker = true) as
@@ -955,18 +956,18 @@ select t.season_id, t.season, t.team_id, t.team_name, t.games_played, t.wins, t.
        t.goals_for, t.goals_against, t.goal_diff, t.goals_for_per_game, t.goals_against_per_game, t.win_pct,
        rank() over (partition by t.season_id order by t.points desc, t.goal_diff desc, t.goals_for desc) as standing
 from public.fact_team_season_stats_basic t
-where t.game_type = 'Regular';
+where t.game_type = 'All';
 grant select on public.v_standings_all_seasons to anon, authenticated;
 
 -- v_standings_current.sql
--- Regular-season standings of the current season: the season of the latest scheduled game.
+-- Standings (all game types) of the current season: the season of the latest scheduled game.
 drop view if exists public.v_standings_current;
 create view public.v_standings_current with (security_invoker = true) as
 select t.season_id, t.season, t.team_id, t.team_name, t.games_played, t.wins, t.losses, t.ties, t.points,
        t.goals_for, t.goals_against, t.goal_diff, t.goals_for_per_game, t.goals_against_per_game, t.win_pct,
        rank() over (order by t.points desc, t.goal_diff desc, t.goals_for desc) as standing
 from public.fact_team_season_stats_basic t
-where t.game_type = 'Regular'
+where t.game_type = 'All'
   and t.season_id = (select s.season_id from public.dim_schedule s
                      order by s.date desc nulls last, s.game_id desc limit 1);
 grant select on public.v_standings_current to anon, authenticated;

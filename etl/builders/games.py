@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from etl.canonical import TrackedGame
 from etl.readers.league_workbook import League
 
 # workbook fact_gameroster columns carried as written (joined back by spreadsheet row)
@@ -55,11 +56,15 @@ def fact_game_status(games: pd.DataFrame, completeness: pd.DataFrame, teams: pd.
     return g
 
 
-def fact_video(schedule: pd.DataFrame) -> pd.DataFrame:
-    """One row per schedule video (``dim_schedule`` as built: video_url_1, video_start_offset)."""
+def fact_video(schedule: pd.DataFrame, tracked: list[TrackedGame]) -> pd.DataFrame:
+    """One row per game video: the schedule's (``dim_schedule`` as built: video_url_1, video_start_offset)
+    and the tracker exports' video links."""
     v = schedule.loc[schedule["video_url_1"].notna(), ["game_id", "video_url_1", "video_start_offset"]]
-    return pd.DataFrame({
+    from_schedule = pd.DataFrame({
         "video_key": v["game_id"].astype("int64").astype(str) + "-schedule",
         "game_id": v["game_id"], "video_type_id": "schedule", "video_url": v["video_url_1"],
         "period_1_start": v["video_start_offset"],
     })
+    from_tracker = pd.DataFrame([{**video, "game_id": t.game_id} for t in tracked for video in t.videos],
+                                columns=list(from_schedule.columns))
+    return pd.concat([from_schedule, from_tracker], ignore_index=True).drop_duplicates("video_key")
