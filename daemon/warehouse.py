@@ -22,8 +22,8 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from etl.catalog import TableSpec
-from etl.schema_sql import create_table, identifier, qualified, read_only_access
+from etl.catalog import TABLES, TableSpec
+from etl.schema_sql import create_table, embed_foreign_keys, identifier, qualified, read_only_access
 
 log = structlog.get_logger()
 
@@ -115,8 +115,8 @@ async def load_tables(
             "on n.oid = c.relnamespace where n.nspname = $1 and c.relname = any($2::text[]) and c.relkind = 'r'",
             schema, names))
         await conn.execute(_swap_script(schema, names, existing, lock_timeout, cascade=views_sql is not None))
-        if views_sql:
-            await conn.execute(views_sql)
+        if views_sql:  # the dashboard layer: every catalog table present, embed keys, views (re)built
+            await conn.execute(await _dashboard_layer(conn, schema, views_sql))
         await conn.execute(
             "insert into public.warehouse_loads (job_id, db_schema, tables, rows) values ($1, $2, $3::jsonb, $4)",
             job_id, schema, rows, sum(rows.values()),
@@ -125,6 +125,18 @@ async def load_tables(
             await progress(1.0, f"swapped in {len(files)} tables")
     log.info("warehouse.swapped", tables=len(files), rows=sum(rows.values()), schema=schema)
     return rows
+
+
+async def _dashboard_layer(conn: asyncpg.Connection, schema: str, views_sql: str) -> str:
+    """The script that completes a swap for the dashboard: catalog tables this warehouse never loaded are
+    created empty (a view never lacks a table), the embed foreign keys are declared again (a swapped table
+    lost them), and the views are re-created, materialised ones computed here, inside the load's transaction."""
+    present = set(await conn.fetchval(
+        "select coalesce(array_agg(c.relname::text), '{}') from pg_class c join pg_namespace n "
+        "on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'r'", schema))
+    missing = [spec for name, spec in TABLES.items() if name not in present]
+    parts = [create_table(spec, schema=schema) + "\n" + read_only_access(schema, spec.name) for spec in missing]
+    return "\n".join(parts + [embed_foreign_keys(schema), views_sql])
 
 
 def _without_primary_key(spec: TableSpec, schema: str, name: str) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from etl import catalog
-from etl.builders import dims, events as ev_builders, qa, stats
+from etl.builders import dims, events as ev_builders, games as game_marts, qa, season_basic, stats
 from etl.builders.resolve import Resolved, games_frame, resolve_tracking, roster_venues
 from etl.canonical import TrackedGame
 from etl.issues import Issues
@@ -196,14 +196,14 @@ def build_league(league: League) -> LeagueBuild:
         "dim_season": dims.dim_season(league, issues),
         "dim_team": dims.dim_team(league, issues),
         "dim_player": dims.dim_player(league, issues),
-        "dim_schedule": dims.dim_schedule(league, issues),
+        "dim_schedule": dims.dim_schedule(league, games, issues),
         "dim_event_type": dims.dim_event_type(league, issues),
         "dim_event_detail": dims.dim_event_detail(league, issues),
         "dim_event_detail_2": dims.dim_event_detail_2(league, issues),
         "dim_play_detail": dims.dim_play_detail(league, issues),
         "dim_play_detail_2": dims.dim_play_detail_2(league, issues),
         "dim_period": dims.dim_period(),
-        "fact_gameroster": dims.fact_gameroster(league),
+        "fact_gameroster": game_marts.fact_gameroster(league, league.roster, games),
     }
     tables = {name: catalog.conform(enforce_keys(df, catalog.TABLES[name], issues), catalog.TABLES[name])
               for name, df in raw.items()}
@@ -270,6 +270,8 @@ def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list
         "fact_goalie_season_stats": stats.goalie_season_stats(ggs, seasons),
         "fact_team_season_stats": stats.team_season_stats(tgs, seasons),
         "qa_game_completeness": completeness,
+        **_league_shape_tables(lb, completeness, pgs, ggs),
+        "fact_video": game_marts.fact_video(lb.tables["dim_schedule"], primaries + alternates),
     }
     for name, df in tables.items():
         tables[name] = enforce_keys(df, catalog.TABLES[name], issues)
@@ -280,6 +282,22 @@ def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list
     if missing:
         raise RuntimeError(f"no builder for catalog tables {sorted(missing)}")
     return {name: catalog.conform(df, catalog.TABLES[name]) for name, df in tables.items()}, completeness
+
+
+def _league_shape_tables(lb: LeagueBuild, completeness: pd.DataFrame, pgs: pd.DataFrame,
+                         ggs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """fact_game_status and the season tables by game type (what the standings and leader pages read)."""
+    seasons, teams, players = lb.tables["dim_season"], lb.tables["dim_team"], lb.tables["dim_player"]
+    game_types = lb.tables["dim_schedule"].set_index("game_id")["game_type"]
+    results = season_basic.team_results(lb.games, game_types)
+    return {
+        "fact_game_status": game_marts.fact_game_status(lb.games, completeness, teams),
+        "fact_player_season_stats_basic": season_basic.player_season_basic(
+            lb.roster, lb.games, game_types, pgs, seasons, teams, players),
+        "fact_goalie_season_stats_basic": season_basic.goalie_season_basic(
+            lb.roster, results, ggs, lb.games, game_types, seasons, teams, players),
+        "fact_team_season_stats_basic": season_basic.team_season_basic(results, seasons, teams),
+    }
 
 
 def enforce_keys(df: pd.DataFrame, spec: catalog.TableSpec, issues: Issues) -> pd.DataFrame:

@@ -108,6 +108,7 @@ class TrackedGame:
     home_team_name: str | None = None
     away_team_name: str | None = None
     home_attacks_right_p1: bool | None = None
+    videos: list[dict] = field(default_factory=list)  # {video_key, video_type_id, video_url, period_1_start}
     _summary: pd.DataFrame | None = field(default=None, repr=False)  # see ``summary``
     digest: str | None = None  # the file's content hash, set by the pipeline
 

@@ -164,20 +164,35 @@ _TABLES = [
            "season_id:text season:int session:text league_id:text start_date:date",
            {"league_id": ("dim_league", "league_id")}, "Seasons (from the league workbook)."),
     _table("dim_team", "dim", ("team_id",),
-           "team_id:text team_name:text long_team_name:text team_code:text league_id:text "
-           "color_primary:text color_secondary:text logo_url:text team_url:text",
-           {"league_id": ("dim_league", "league_id")}, "Teams (from the league workbook)."),
+           "team_id:text team_name:text long_team_name:text team_cd:text league_id:text team_color1:text "
+           "team_color2:text team_color3:text team_color4:text primary_color:text team_logo:text team_url:text",
+           {"league_id": ("dim_league", "league_id")},
+           "Teams (from the league workbook, its column names); primary_color is team_color1."),
     _table("dim_player", "dim", ("player_id",),
-           "player_id:text full_name:text first_name:text last_name:text primary_position:text "
-           "skill_rating:int current_team_id:text anonymised_name:text player_url:text image_url:text",
-           description="Players (from the league workbook). anonymised_name is the workbook's random name."),
+           "player_id:text player_full_name:text player_first_name:text player_last_name:text player_name:text "
+           "player_primary_position:text current_skill_rating:int player_rating_ly:int highest_beer_league:text "
+           "jersey_number:int player_norad_current_team:text player_norad_current_team_id:text team_id:text "
+           "random_player_full_name:text player_url:text other_url:text player_image:text birth_year:int "
+           "player_gender:text",
+           description="Players (from the league workbook, its column names). player_name is the full name, "
+           "team_id the current team, jersey_number the primary number; birth_year and player_gender are "
+           "not in the shared data (null)."),
     _table("dim_schedule", "dim", ("game_id",),
-           "game_id:int season_id:text date:date game_time:text home_team_id:text away_team_id:text "
-           "home_team_name:text away_team_name:text game_type:text playoff_round:text last_period_type:text "
-           "home_total_goals:int away_total_goals:int game_url:text",
+           "game_id:int season_id:text season:int league_id:text date:date game_time:text home_team_id:text "
+           "away_team_id:text home_team_name:text away_team_name:text game_type:text schedule_type:text "
+           "playoff_round:text last_period_type:text home_total_goals:int away_total_goals:int "
+           "official_home_goals:int official_away_goals:int "
+           "home_team_period1_goals:int home_team_period2_goals:int home_team_period3_goals:int "
+           "home_team_periodot_goals:int away_team_period1_goals:int away_team_period2_goals:int "
+           "away_team_period3_goals:int away_team_periodot_goals:int "
+           "home_pp_goals:int home_pp_opportunities:int home_pk_goals_against:int home_pk_opportunities:int "
+           "away_pp_goals:int away_pp_opportunities:int away_pk_goals_against:int away_pk_opportunities:int "
+           "game_url:text video_url_1:text video_url_2:text video_start_offset:float",
            {"season_id": ("dim_season", "season_id"), "home_team_id": ("dim_team", "team_id"),
             "away_team_id": ("dim_team", "team_id")},
-           "Games as the league schedule lists them (official totals as written in the schedule)."),
+           "Games as the league schedule lists them (its column names; totals as written in the schedule). "
+           "official_*_goals are the scoresheet's (what standings count); schedule_type is game_type; "
+           "power-play columns are not in the league data (null)."),
     _table("dim_event_type", "dim", ("event_type_id",),
            "event_type_id:text event_type_code:text event_type_name:text event_category:text "
            "description:text is_corsi:bool is_fenwick:bool",
@@ -206,10 +221,14 @@ _TABLES = [
            description="Manpower situations 'NvM' (N skaters for the team of reference, M against)."),
     # ---------------------------------------------------------------- facts
     _table("fact_gameroster", "fact", ("game_id", "player_id"),
-           "game_id:int player_id:text team_id:text team_venue:text jersey:int jersey_raw:text position:text "
-           "goals:int assists:int points:int pim:int goals_against:int is_sub:bool",
+           "game_id:int player_id:text player_full_name:text team_id:text team_name:text opp_team_id:text "
+           "opp_team_name:text team_venue:text player_game_number:int player_game_number_raw:text "
+           "player_position:text games_played:int goals:int assist:int points:int pim:int pim_total:int "
+           "goals_against:int shutouts:int sub:int is_sub:bool skill_rating:int player_skill_rating:int "
+           "date:date season:int season_id:text",
            {**_GAME, **_PLAYER, **_TEAM},
-           "The official scoresheet: one row per player per game (workbook fact_gameroster)."),
+           "The official scoresheet: one row per player per game (workbook fact_gameroster, its column names). "
+           "player_game_number is the jersey (null when not a number, as written in player_game_number_raw)."),
     _table("fact_events", "fact", ("game_id", "event_id"),
            "game_id:int event_id:int period:int clock_start_s:float clock_end_s:float event_type:text "
            "event_detail:text event_detail_2:text success:bool team_id:text team_venue:text zone:text "
@@ -284,6 +303,36 @@ _TABLES = [
            "fenwick_for:int fenwick_against:int faceoff_wins:int faceoff_losses:int",
            {"season_id": ("dim_season", "season_id"), **_TEAM},
            "Per team per season; tracked columns over complete games only."),
+    _table("fact_game_status", "fact", ("game_id",),
+           "game_id:int season_id:text game_date:date home_team_id:text away_team_id:text home_team:text "
+           "away_team:text official_home_goals:int official_away_goals:int tracked_home_goals:int "
+           "tracked_away_goals:int tracking_status:text has_shifts:bool",
+           _GAME, "Every scheduled game with its tracking status (complete / partial / untracked)."),
+    _table("fact_player_season_stats_basic", "fact", ("season_id", "game_type", "player_id"),
+           "season_id:text season:int game_type:text player_id:text player_name:text team_id:text team_name:text "
+           "position:text games_played:int goals:int assists:int points:int pim:int points_per_game:float "
+           "tracked_games:int shots:int shooting_pct:float cf_pct:float xg_for:float xg_per_game:float "
+           "xg_adj:float goals_above_expected:float war:float gar:float player_rating:float",
+           {"season_id": ("dim_season", "season_id"), **_PLAYER},
+           "Per skater per season and game type (Regular, Playoffs, All) from the scoresheet; shots, "
+           "shooting_pct and cf_pct over complete tracked games; xg/war/gar/rating filled by the models."),
+    _table("fact_goalie_season_stats_basic", "fact", ("season_id", "game_type", "player_id"),
+           "season_id:text season:int game_type:text player_id:text player_name:text team_id:text team_name:text "
+           "games_played:int wins:int losses:int ties:int shutouts:int goals_against:int gaa:float win_pct:float "
+           "tracked_games:int shots_against:int saves:int save_pct:float goalie_war:float goalie_gar:float",
+           {"season_id": ("dim_season", "season_id"), **_PLAYER},
+           "Per goalie per season and game type: W-L-T and shutouts from the team result of each game the "
+           "goalie dressed for; saves over complete tracked games; war/gar filled by the models."),
+    _table("fact_team_season_stats_basic", "fact", ("season_id", "game_type", "team_id"),
+           "season_id:text season:int game_type:text team_id:text team_name:text games_played:int wins:int "
+           "losses:int ties:int points:int goals_for:int goals_against:int goal_diff:int win_pct:float "
+           "goals_for_per_game:float goals_against_per_game:float",
+           {"season_id": ("dim_season", "season_id"), **_TEAM},
+           "Team record per season and game type from official results (2 points a win, 1 a tie)."),
+    _table("fact_video", "fact", ("video_key",),
+           "video_key:text game_id:int video_type_id:text video_url:text period_1_start:float",
+           _GAME, "Game videos: the schedule's video_url and the tracker exports' video links (period_1_start: "
+           "seconds into the video where period 1 starts)."),
     # ---------------------------------------------------------------- qa
     _table("qa_game_completeness", "qa", ("game_id",),
            "game_id:int source_file:text home_team_id:text away_team_id:text official_home_goals:int "
@@ -297,3 +346,11 @@ _TABLES = [
 ]
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in _TABLES}
+
+# Foreign keys declared in the database where the dashboard embeds one relation in another (PostgREST needs a
+# constraint to embed: dim_schedule?select=...,dim_season!inner(...)). Declared NOT VALID: the league's data
+# has rows that do not resolve, and the validate job reports them. (table, column, referenced table, column)
+EMBED_FOREIGN_KEYS: tuple[tuple[str, str, str, str], ...] = (
+    ("dim_schedule", "season_id", "dim_season", "season_id"),
+)
+

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from etl.catalog import TABLES, TableSpec, pg_type
+from etl.catalog import EMBED_FOREIGN_KEYS, TABLES, TableSpec, pg_type
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -46,6 +46,19 @@ def read_only_access(schema: str, table: str) -> str:
     return f"select public.warehouse_access('{target}', true);"
 
 
+def embed_foreign_keys(schema: str = "public") -> str:
+    """(Re)declare the foreign keys the dashboard embeds through (catalog.EMBED_FOREIGN_KEYS), NOT VALID so
+    rows that do not resolve stay (the validate job reports them); run after the tables are in place."""
+    parts = []
+    for table, column, ref_table, ref_column in EMBED_FOREIGN_KEYS:
+        name = identifier(f"{table}_{column}_fkey")
+        parts.append(f"alter table {qualified(schema, table)} drop constraint if exists {name};")
+        parts.append(f"alter table {qualified(schema, table)} add constraint {name} foreign key "
+                     f"({identifier(column)}) references {qualified(schema, ref_table)} ({identifier(ref_column)}) "
+                     "not valid;")
+    return "\n".join(parts)
+
+
 def reset_script(schema: str = "public", tables: dict[str, TableSpec] | None = None) -> str:
     """The whole warehouse schema: drop and re-create every catalog table, in one transaction."""
     tables = TABLES if tables is None else tables
@@ -63,6 +76,8 @@ def reset_script(schema: str = "public", tables: dict[str, TableSpec] | None = N
         parts.append(f"drop table if exists {qualified(schema, spec.name)} cascade;")
         parts.append(create_table(spec, schema=schema))
         parts.append(read_only_access(schema, spec.name))
+    parts.append("")
+    parts.append(embed_foreign_keys(schema))
     parts.append("")
     parts.append("commit;")
     return "\n".join(parts) + "\n"

@@ -5,10 +5,15 @@ options.upload_to_supabase: the output replaces the tables of the daemon's own d
 daemon.warehouse) -> completed. Cancel terminates the child; etl.run publishes its output folder by rename,
 so a cancelled or killed run leaves the previous output (and the previous tables) as they were.
 
-Inputs (source 'excel'): <data dir>/raw/BLB_Tables.xlsx and every tracker file under <data dir>/raw/tracking/.
+Inputs (source 'excel'): the league's current inputs in the database's file store (daemon.filestore: one league
+workbook, per game the newest tracker file of each format unless an older one is pinned), linked into
+<data dir>/inputs/current/; files found in <data dir>/raw/ are registered into the store first. The run is
+recorded in etl_runs with its output archived in the store (daemon.etl_runs), so an upload on any host loads it.
 Source 'staging': the ETL reads files, so the stage tables are exported back to files first: a league
-workbook whose sheets come from stage_<sheet> where staged (else from raw/BLB_Tables.xlsx), and the tracker
-files recorded in stage_tracking_files (stored under raw/tracking/ by the staging_tracking job).
+workbook whose sheets come from stage_<sheet> where staged (else from raw/BLB_Tables.xlsx), the tracker
+files recorded in stage_tracking_files (stored under raw/tracking/ by the staging_tracking job), and the
+dashboard tracker's rows (stage_events_tracking, stage_shifts_tracking) as one JSON export per game under
+staging/tracking/ (a game in both is read from both: the more detailed file is used, the other compared).
 
 Modes: `full` rebuilds every game (or only `game_ids` when given); `single` only `game_ids`; `incremental` only
 the games whose tracker files are new or changed since the last run (etl.changes; everything when the league
@@ -22,6 +27,7 @@ any other key is kept and reported as ignored in the job's history.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -237,7 +243,61 @@ async def export_staging(pool: asyncpg.Pool, data_dir: Path) -> tuple[Path, list
         raise PermanentJobError(f"staged tracker files are missing from the data dir: {missing}")
     blb = data_dir / "staging" / "BLB_Tables.xlsx"
     await asyncio.to_thread(write_workbook, blb, sheets)
+    files += await export_tracker_tables(pool, data_dir / "staging" / "tracking")
     return blb, files
+
+
+async def export_tracker_tables(pool: asyncpg.Pool, folder: Path) -> list[Path]:
+    """The dashboard tracker's rows (stage_events_tracking, stage_shifts_tracking) as one tracker JSON export
+    per game (<folder>/<game_id>.json, the current tracker's format), for the ETL's JSON reader.
+
+    The folder is rewritten whole, so a game whose rows were deleted leaves no file behind."""
+    events = await pool.fetch(
+        "select game_id, event_index, period, type, team, zone, success, detail1, detail2, start_time, end_time, "
+        "strength, linked_event_idx, players, puck_xy, net_xy, is_highlight from public.stage_events_tracking "
+        "order by game_id, event_index nulls last, id")
+    shifts = await pool.fetch(
+        "select game_id, shift_index, period, start_time, end_time, start_type, stop_type, strength, home_lineup, "
+        "away_lineup from public.stage_shifts_tracking order by game_id, shift_index nulls last, id")
+    games: dict[int, dict] = {}
+    for e in events:
+        doc = games.setdefault(e["game_id"], {"events": [], "shifts": []})
+        doc["events"].append({
+            "idx": e["event_index"] if e["event_index"] is not None else len(doc["events"]), "period": e["period"],
+            "type": e["type"], "team": e["team"], "zone": e["zone"], "success": e["success"],
+            "detail1": e["detail1"], "detail2": e["detail2"], "start_time": e["start_time"],
+            "end_time": e["end_time"], "strength": e["strength"], "linkedEventIdx": e["linked_event_idx"],
+            "players": _json_value(e["players"]) or [], "puckXY": _json_value(e["puck_xy"]) or [],
+            "netXY": _json_value(e["net_xy"]), "isHighlight": e["is_highlight"]})
+    for sh in shifts:
+        doc = games.setdefault(sh["game_id"], {"events": [], "shifts": []})
+        doc["shifts"].append({
+            "idx": sh["shift_index"] if sh["shift_index"] is not None else len(doc["shifts"]),
+            "period": sh["period"], "start_time": sh["start_time"], "end_time": sh["end_time"],
+            "start_type": sh["start_type"], "stop_type": sh["stop_type"], "strength": sh["strength"],
+            "home": _json_value(sh["home_lineup"]), "away": _json_value(sh["away_lineup"])})
+    return await asyncio.to_thread(_write_tracker_exports, folder, games)
+
+
+def _json_value(value: Any) -> Any:
+    """A jsonb cell as the tracker meant it: some tracker versions store JSON.stringify'd text."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _write_tracker_exports(folder: Path, games: dict[int, dict]) -> list[Path]:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for game_id, doc in sorted(games.items()):
+        path = folder / f"{game_id}.json"
+        path.write_text(json.dumps({"gameId": game_id, "version": "stage", **doc}), encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def write_workbook(path: Path, sheets: dict[str, list[dict]]) -> None:

@@ -2,7 +2,8 @@
 
 Only the sheets the ETL's league reader uses can be staged (the allow-list below comes from it), so the
 table name in SQL is never user text. A stage table is (row_no, data jsonb): sheets gain and lose columns
-between seasons, and jsonb keeps every column without a migration per sheet. `replace` (the default) empties
+between seasons, and jsonb keeps every column without a migration per sheet; the two the dashboard reads
+(CLIENT_READ_TABLES) also carry typed columns generated from the jsonb. `replace` (the default) empties
 the table in the same transaction that loads the new rows, so readers see the old rows or the new ones.
 
 The workbook is read in a child process with memory and time limits (etl.readers.guard). A workbook the
@@ -65,11 +66,18 @@ def stage_table_name(table: str) -> str:
     return f"stage_{table}"
 
 
+# Sheets the league's dashboard reads staged (its tracker lists games and rosters from them): their stage
+# tables are created by migration 20261201000300 with typed columns generated from the jsonb, and clients
+# may read them; every other stage table is the daemon's alone.
+CLIENT_READ_TABLES = frozenset({"dim_schedule", "fact_gameroster"})
+
+
 def stage_table_ddl(table: str) -> str:
     name = stage_table_name(table)
+    readable = "true" if table in CLIENT_READ_TABLES else "false"
     return (f"create table if not exists public.{name} (row_no integer primary key, "
             "data jsonb not null, source text, staged_at timestamptz not null default now()); "
-            f"select public.warehouse_access('public.{name}', false)")
+            f"select public.warehouse_access('public.{name}', {readable})")
 
 
 @handler("staging_blb", StagingBlbParams)

@@ -4,6 +4,7 @@ and the warehouse writers running one at a time across daemons."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import time
@@ -116,6 +117,45 @@ async def test_etl_from_staging_uses_staged_league_rows_and_tracker_files(settin
     schedule = (settings.output_dir / "dim_schedule.csv").read_text().splitlines()
     staged_rows = await pool.fetchval("select count(*) from stage_dim_schedule")
     assert len(schedule) - 1 == staged_rows
+
+
+async def _insert_as_tracker(pool, doc: dict) -> None:
+    """A game's events and shifts as the dashboard tracker inserts them (JSON columns stringified, as it does)."""
+    gid = str(doc["gameId"])
+    for e in doc["events"]:
+        await pool.execute(
+            "insert into stage_events_tracking (game_id, event_index, period, type, team, start_time, end_time, "
+            "zone, success, strength, detail1, detail2, players, puck_xy, linked_event_idx) values ($1::text::bigint, "
+            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, to_jsonb($13::text), to_jsonb($14::text), $15)",
+            gid, e["idx"], e["period"], e["type"], e["team"], e["start_time"], e.get("end_time"), e.get("zone"),
+            {True: True, False: False, "s": True, "u": False}.get(e.get("success")), e.get("strength"),
+            e.get("detail1"), e.get("detail2"), json.dumps(e.get("players")),
+            json.dumps(e.get("puckXY")), e.get("linkedEventIdx"))
+    for n, sh in enumerate(doc["shifts"]):
+        await pool.execute(
+            "insert into stage_shifts_tracking (game_id, shift_index, period, start_time, end_time, start_type, "
+            "stop_type, strength, home_lineup, away_lineup) values ($1::text::bigint, $2, $3, $4, $5, $6, $7, $8, "
+            "$9::jsonb, $10::jsonb)",
+            gid, sh.get("idx", n), sh["period"], sh["start_time"], sh.get("end_time"), sh.get("start_type"),
+            sh.get("stop_type"), sh.get("strength"), json.dumps(sh.get("home")), json.dumps(sh.get("away")))
+
+
+async def test_etl_from_staging_reads_the_dashboard_trackers_event_and_shift_rows(settings, pool, season):
+    game_id, export = next((g, f) for g in season.game_ids for f in season.files[g] if f.suffix == ".json")
+    doc = json.loads(export.read_text())
+    await _insert_as_tracker(pool, doc)
+    settings.raw_dir.mkdir(parents=True)
+    shutil.copy(season.blb, settings.raw_dir / "BLB_Tables.xlsx")
+    async with running_daemon(settings):
+        job = await queries.enqueue_job(pool, "etl", {"source": "staging", "options": {"upload_to_supabase": True}})
+        row = await wait_for_status(pool, job["id"], {"completed", "failed"}, timeout=120)
+    assert row["status"] == "completed", row["error"]
+    tracked = {int(g) for g, outcome in row["result"]["games"].items() if outcome["status"] in ("ok", "partial")}
+    assert tracked == {game_id}
+    assert await pool.fetchval("select count(*) from fact_events where game_id = $1", game_id) == len(doc["events"])
+    assert await pool.fetchval("select count(*) from fact_shifts where game_id = $1", game_id) == len(doc["shifts"])
+    goals = sum(e["type"] == "Goal" for e in doc["events"])
+    assert await pool.fetchval("select count(*) from fact_goals where game_id = $1", game_id) == goals > 0
 
 
 async def test_two_etl_jobs_on_two_daemons_never_overlap(settings, pool, raw_data):

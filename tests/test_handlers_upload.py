@@ -111,3 +111,29 @@ async def test_cancelled_upload_stops_within_two_seconds_and_keeps_old_tables(se
     for name in TABLES:
         assert await pool.fetchval(f'select count(*) from public."{name}"') == 20
     assert await pool.fetchval("select count(*) from pg_tables where tablename like '%\\_\\_new'") == 0
+
+
+async def test_views_are_rebuilt_in_the_swap_and_a_failed_upload_keeps_the_old_ones(settings, pool):
+    """The dashboard's views (materialised ones included) follow the tables they read in the same
+    transaction: a successful upload refreshes them, a failed one leaves tables and views as they were."""
+    write_catalog_output(settings.output_dir, rows=20, tag="a")
+    async with running_daemon(settings):
+        first = await queries.enqueue_job(pool, "upload", {})
+        assert (await wait_for_status(pool, first["id"], {"completed", "failed"}, timeout=60))["status"] == "completed"
+        before = await pool.fetchval("select sum(total_goals) from v_summary_league")
+        hot_before = await pool.fetchval("select count(*) from v_recent_hot_players")
+        write_catalog_output(settings.output_dir, rows=30, tag="b", seed=3)
+        with open(settings.output_dir / "fact_video.csv", "a") as fh:  # the last table fails its COPY
+            fh.write("key-x,not-a-number" + "," * (len(TABLES["fact_video"].columns) - 2) + "\n")
+        bad = await queries.enqueue_job(pool, "upload", {}, max_attempts=1)
+        assert (await wait_for_status(pool, bad["id"], {"completed", "failed"}, timeout=60))["status"] == "failed"
+        kept = await pool.fetchval("select sum(total_goals) from v_summary_league")
+        write_catalog_output(settings.output_dir, rows=30, tag="b", seed=3)
+        good = await queries.enqueue_job(pool, "upload", {})
+        assert (await wait_for_status(pool, good["id"], {"completed", "failed"}, timeout=60))["status"] == "completed"
+    goals = await pool.fetchval("select sum(goals) from fact_gameroster where season_id is not null")
+    assert kept == before and hot_before > 0
+    assert await pool.fetchval("select sum(total_goals) from v_summary_league") == goals != before
+    kinds = dict(await pool.fetch("select relname::text, relkind::text from pg_class where relkind in ('v', 'm') "
+                                  "and relnamespace = 'public'::regnamespace"))
+    assert len(kinds) == 18 and kinds["v_recent_hot_players"] == "m" and kinds["v_standings_current"] == "v"

@@ -69,3 +69,23 @@ async def test_validate_missing_output_fails(settings, pool):
     async with running_daemon(settings):
         row = await _run(pool, {"tables": ["dim_player"]})
     assert row["status"] == "failed" and "dim_player.csv does not exist" in row["error"]
+
+
+async def test_unresolved_schedule_season_loads_under_the_not_valid_key_and_validate_reports_it(settings, pool):
+    """The dashboard embeds dim_season from dim_schedule through a NOT VALID foreign key: a schedule row whose
+    season is unknown still loads, and validate names it."""
+    out = settings.output_dir
+    write_catalog_output(out, rows=10)
+    schedule = pd.read_csv(out / "dim_schedule.csv")
+    schedule.loc[3, "season_id"] = "S-unknown"
+    schedule.to_csv(out / "dim_schedule.csv", index=False)
+    async with running_daemon(settings):
+        upload = await queries.enqueue_job(pool, "upload", {})
+        loaded = await wait_for_status(pool, upload["id"], {"completed", "failed"}, timeout=60)
+        bad = await _run(pool, {"target": "database", "tables": ["dim_schedule"]})
+    assert loaded["status"] == "completed", loaded["error"]
+    fk = await pool.fetchrow("select convalidated, confrelid::regclass::text as ref from pg_constraint "
+                             "where conrelid = 'public.dim_schedule'::regclass and contype = 'f'")
+    assert (fk["convalidated"], fk["ref"]) == (False, "dim_season")
+    assert bad["status"] == "failed"
+    assert "dim_schedule.season_id has values missing from dim_season.season_id (1)" in bad["error"]

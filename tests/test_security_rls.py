@@ -296,3 +296,45 @@ async def test_uploaded_warehouse_is_readable_by_clients_and_staging_is_not(sett
                     with pytest.raises(asyncpg.InsufficientPrivilegeError):
                         async with conn.transaction():
                             await conn.execute(statement)
+
+
+CLIENT_WRITTEN = {
+    "tracker_videos": "insert into tracker_videos (game_id, video_url) values (18969, 'https://youtu.be/x')",
+    "stage_events_tracking": "insert into stage_events_tracking (game_id, period, type, start_time) "
+                             "values (18969, 1, 'Shot', '12:00')",
+    "stage_shifts_tracking": "insert into stage_shifts_tracking (game_id, period, start_time) values (18969, 1, '18:00')",
+}
+
+
+@pytest.mark.parametrize("table", list(CLIENT_WRITTEN))
+async def test_dashboard_tracker_tables_admins_write_users_read_anon_nothing(conn, table):
+    """The tracker pages insert and delete as an admin; a signed-in user reads; anon is refused."""
+    async with acting_as(conn, "authenticated", user(ALICE, admin=True)):
+        await conn.execute(CLIENT_WRITTEN[table])
+        await conn.execute(CLIENT_WRITTEN[table])
+        assert await conn.execute(f"delete from {table} where id = (select min(id) from {table})") == "DELETE 1"
+        assert await conn.fetchval(f"select count(*) from {table}") == 1
+    await conn.execute(CLIENT_WRITTEN[table])  # the daemon's row, visible to every signed-in user
+    async with acting_as(conn, "authenticated", user(BOB)):
+        assert await conn.fetchval(f"select count(*) from {table} where game_id = 18969") == 1
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with conn.transaction():
+                await conn.execute(CLIENT_WRITTEN[table])
+        assert await conn.execute(f"delete from {table}") == "DELETE 0"  # RLS: an ordinary user deletes nothing
+    async with acting_as(conn, "anon"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.fetchval(f"select count(*) from {table}")
+
+
+async def test_staged_schedule_and_roster_carry_the_columns_the_tracker_reads(conn):
+    await conn.execute("insert into stage_dim_schedule (row_no, data) values "
+                       "(1, '{\"game_id\": 18969.0, \"date\": \"2025-09-07\", \"home_team_name\": \"Platinum\", "
+                       "\"away_team_name\": \"Velodrome\"}'), (2, '{\"game_id\": \"bad\", \"date\": \"soon\"}')")
+    await conn.execute("insert into stage_fact_gameroster (row_no, data) values "
+                       "(1, '{\"game_id\": 18969, \"player_game_number\": 70, \"player_full_name\": \"Sam Downs\"}')")
+    async with acting_as(conn, "anon"):
+        rows = await conn.fetch("select game_id, game_date::text, home_team, away_team from stage_dim_schedule "
+                                "order by row_no")
+        roster = await conn.fetchrow("select game_id, player_game_number, player_full_name from stage_fact_gameroster")
+    assert [tuple(r) for r in rows] == [(18969, "2025-09-07", "Platinum", "Velodrome"), (None, None, None, None)]
+    assert tuple(roster) == (18969, "70", "Sam Downs")

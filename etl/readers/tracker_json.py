@@ -92,8 +92,18 @@ def read_tracker_json(path: Path, doc: dict | None = None) -> TrackedGame:
         game_id=game_id, source_file=path.name, format=f"json-{version}", events=events,
         event_players=players, shifts=shifts, shift_players=shift_players, roster=roster, issues=issues,
         home_team_name=doc.get("homeTeam"), away_team_name=doc.get("awayTeam"),
-        home_attacks_right_p1=doc.get("homeAttacksRightP1"),
+        home_attacks_right_p1=doc.get("homeAttacksRightP1"), videos=_videos(doc),
     )
+
+
+def _videos(doc: dict) -> list[dict]:
+    """The export's video links (``videos``: id, url, type) with period 1's start in the video (seconds)."""
+    timing = doc.get("videoTiming") if isinstance(doc.get("videoTiming"), dict) else {}
+    offsets = timing.get("periodOffsets") if isinstance(timing.get("periodOffsets"), dict) else {}
+    start = offsets.get("1")
+    return [{"video_key": str(v.get("id") or v.get("video_id") or v.get("url")), "video_type_id": v.get("type"),
+             "video_url": v.get("url"), "period_1_start": start if isinstance(start, (int, float)) else None}
+            for v in (doc.get("videos") or []) if isinstance(v, dict) and v.get("url")]
 
 
 def _game_id(doc: dict, path: Path) -> int:
