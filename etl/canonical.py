@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from etl.issues import Issues
+from etl.summary import tracked_summary
 
 EVENT_COLUMNS = {
     "game_id": "Int64", "event_id": "Int64", "period": "Int64", "clock_start_s": "float64",
@@ -113,11 +114,9 @@ class TrackedGame:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Per (team_venue, jersey) goals, assists, shots and TOI (qa.tracked_summary), computed on first use:
-        only games read from two files compare them, so most files never need it."""
+        """Per (team_venue, jersey) goals, assists, shots and TOI (summary.tracked_summary), computed on first
+        use: only games read from two files compare them, so most files never need it."""
         if self._summary is None:
-            from etl.builders.qa import tracked_summary  # the builders import this module
-
             self._summary = tracked_summary(self.events, self.event_players, self.shifts, self.shift_players)
         return self._summary
 

@@ -5,7 +5,8 @@
   disagrees is reported, not followed.
 - ``resolve_tracking``: concatenates tracked games, swaps a tracker's home/away sides when its players'
   jerseys match the scoresheet only the other way round, and maps (game, side, jersey) to player_id
-  (scoresheet first, then the tracker file's own roster). Unknown jerseys are kept and reported.
+  (scoresheet first, then the tracker file's own roster, then the one player of the game who wears the number,
+  reported). Unknown jerseys are kept and reported.
 """
 
 from __future__ import annotations
@@ -141,6 +142,8 @@ def resolve_tracking(
     off = roster.loc[roster["jersey"].notna() & roster["game_id"].isin(list(sources)),
                      ["game_id", "team_venue", "jersey", "player_id"]].copy()
     off["jersey"] = off["jersey"].astype("int64")
+    worn = off.drop_duplicates(["game_id", "jersey", "player_id"])
+    only = worn.drop_duplicates(["game_id", "jersey"], keep=False)[["game_id", "jersey", "player_id"]]
     off = off.drop_duplicates(["game_id", "team_venue", "jersey"])
 
     # 1. sides: swap a tracker's home/away when its jerseys match the scoresheet only swapped
@@ -161,9 +164,12 @@ def resolve_tracking(
     sp = sp.merge(venue_team, on=["game_id", "team_venue"], how="left")
 
     # 3. player ids: scoresheet, then the tracker's roster, then an id the tracker wrote inline
-    ep = _player_ids(ep, off, tr)
-    sp = _player_ids(sp, off, tr)
+    ep = _player_ids(ep, off, tr, only)
+    sp = _player_ids(sp, off, tr, only)
+    _report_other_team_jerseys(ep, sp, sources, issues)
     _report_unknown_jerseys(ep, sp, off, sources, issues)
+    ep = ep.drop(columns=["other_team_jersey"])
+    sp = sp.drop(columns=["other_team_jersey"])
     return Resolved(ev, ep, sh, sp, sources, swap)
 
 
@@ -188,9 +194,14 @@ def _side_swaps(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: 
     return {int(g) for g in swapped}
 
 
-def _player_ids(df: pd.DataFrame, off: pd.DataFrame, tracker_roster: pd.DataFrame) -> pd.DataFrame:
+def _player_ids(df: pd.DataFrame, off: pd.DataFrame, tracker_roster: pd.DataFrame,
+                only: pd.DataFrame) -> pd.DataFrame:
+    """player_id per row: the scoresheet of the row's team, then the tracker's roster, then an inline id, then
+    the one player of the game (either team) who wears that number: a jersey on the wrong team label.
+    ``other_team_jersey`` marks the rows resolved the last way (reported, then dropped by the caller)."""
     if df.empty:
         df["player_id"] = pd.Series(dtype="str")
+        df["other_team_jersey"] = pd.Series(dtype="bool")
         return df
     inline = df["player_id"] if "player_id" in df.columns else pd.Series(np.nan, index=df.index)
     df = df.drop(columns=["player_id"], errors="ignore")
@@ -203,7 +214,36 @@ def _player_ids(df: pd.DataFrame, off: pd.DataFrame, tracker_roster: pd.DataFram
         pid = pid.fillna(key.merge(tr, on=["game_id", "team_venue", "jersey"], how="left")["player_id"])
     df["player_id"] = pid.fillna(pd.Series(inline.to_numpy(), index=pid.index)).astype("str").to_numpy()
     df["player_id"] = df["player_id"].where(~df["player_id"].isin(["nan", "None", ""]))
+    unresolved = df["player_id"].isna() & df["jersey"].notna()
+    df["other_team_jersey"] = False
+    if unresolved.any():
+        o = only.astype({"game_id": "Int64", "jersey": "Int64"})
+        found = key.loc[unresolved, ["game_id", "jersey"]].merge(o, on=["game_id", "jersey"], how="left")
+        hit = found["player_id"].notna().to_numpy()
+        rows = df.index[unresolved][hit]
+        df.loc[rows, "player_id"] = found["player_id"].to_numpy()[hit]
+        df.loc[rows, "other_team_jersey"] = True
     return df
+
+
+def _report_other_team_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, sources: dict[int, str],
+                               issues: Issues) -> None:
+    """One issue per game/team label/jersey credited to the other team's player who wears the number."""
+    for df, sheet in ((ep, "events"), (sp, "shifts")):
+        u = df.loc[df["other_team_jersey"]]
+        if u.empty:
+            continue
+        first_row = u["row"] if "row" in u.columns else pd.Series(np.nan, index=u.index)
+        agg = u.assign(first_row=first_row).groupby(["game_id", "team_venue", "jersey", "player_id"],
+                                                    as_index=False).agg(n=("jersey", "size"), row=("first_row", "min"))
+        issues.add_frame(pd.DataFrame({
+            "game_id": agg["game_id"], "file": agg["game_id"].map(lambda g: sources.get(int(g))), "sheet": sheet,
+            "row": agg["row"], "column": "jersey", "category": "jersey_on_other_team", "severity": "warning",
+            "message": "jersey " + agg["jersey"].astype(str) + " (" + agg["team_venue"].astype(str)
+            + ") is not on its team's roster; the one player of the game with this number is "
+            + agg["player_id"].astype(str) + " (" + agg["n"].astype(str) + " rows)",
+            "action": "rows credited to " + agg["player_id"].astype(str) + " (team label kept as written)",
+        }))
 
 
 def _report_unknown_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: dict[int, str],
