@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CACHE_VERSION = 3  # 3: TrackedGame.summary computed on first use (pickles hold _summary)
+CACHE_VERSION = 4  # 3: TrackedGame.summary computed on first use (pickles hold _summary); 4: TrackedGame.xy
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 

@@ -7,6 +7,8 @@ Per game, a reader returns a ``TrackedGame`` holding:
 - shifts: one row per shift (SHIFT_COLUMNS)
 - shift_players: one row per player on the ice in a shift (SHIFT_PLAYER_COLUMNS)
 - roster: jersey -> player_id from the tracker file itself (JSON rosters; empty for workbooks)
+- xy: every recorded point of the puck's and the players' paths in an event (XY_COLUMNS; JSON 25.0 only);
+  a player's points carry the ``seq`` of the player's event_players row
 
 Clocks are seconds remaining in the period (the game clock counts down). Team sides are 'home' / 'away'
 as the tracker recorded them; builders map them to team ids.
@@ -45,6 +47,11 @@ SHIFT_PLAYER_COLUMNS = {
 ROSTER_COLUMNS = {
     "game_id": "Int64", "team_venue": "str", "jersey": "Int64", "player_id": "str", "player_name": "str",
     "position": "str",
+}
+
+XY_COLUMNS = {
+    "game_id": "Int64", "event_id": "Int64", "subject": "str", "seq": "Int64", "point_number": "Int64",
+    "x": "float64", "y": "float64",
 }
 
 SHIFT_SLOTS = ("F1", "F2", "F3", "D1", "D2", "X", "G")
@@ -106,6 +113,7 @@ class TrackedGame:
     shift_players: pd.DataFrame
     roster: pd.DataFrame
     issues: Issues = field(default_factory=Issues)
+    xy: pd.DataFrame = field(default_factory=lambda: empty(XY_COLUMNS))
     home_team_name: str | None = None
     away_team_name: str | None = None
     home_attacks_right_p1: bool | None = None

@@ -192,7 +192,7 @@ def _zone(r: Resolved, detail: str, kind_col: str) -> pd.DataFrame:
     z = ev.loc[m, ["game_id", "event_id", "period", "clock_start_s", "team_id", "event_detail", "event_detail_2",
                    "success"]].rename(columns={"clock_start_s": "clock_s"})
     z[kind_col] = z["event_detail_2"]
-    failed = z["event_detail"].str.endswith("_Failed")
+    failed = z["event_detail"].str.lower().str.endswith("failed")  # 'Zone_Entry_Failed', 'Zone_Entryfailed'
     z["success"] = (~failed) & z["success"].fillna(True).astype(bool)
     z = z.merge(_player(r.event_players, "event", 1, "p"), on=["game_id", "event_id"], how="left")
     return z.rename(columns={"p_player_id": "player_id", "p_jersey": "jersey"})

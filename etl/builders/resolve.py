@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl.canonical import EVENT_COLUMNS, EVENT_PLAYER_COLUMNS, SHIFT_COLUMNS, SHIFT_PLAYER_COLUMNS, TrackedGame
+from etl.canonical import (EVENT_COLUMNS, EVENT_PLAYER_COLUMNS, SHIFT_COLUMNS, SHIFT_PLAYER_COLUMNS, XY_COLUMNS,
+                           TrackedGame)
 from etl.issues import Issues
 from etl.readers.league_workbook import League
 
@@ -94,8 +95,26 @@ def games_frame(league: League, issues: Issues) -> pd.DataFrame:
             + "-" + s["ros_away_goals"].astype(int).astype(str),
             "action": "official goals taken from the scoresheet",
         }))
-    return g[["game_id", "season_id", "date", "home_team_id", "away_team_id", "official_home_goals",
+    g["game_type"] = (sched["game_type"].astype("str").where(sched["game_type"].notna()).to_numpy()
+                      if "game_type" in sched.columns else None)
+    return g[["game_id", "season_id", "date", "game_type", "home_team_id", "away_team_id", "official_home_goals",
               "official_away_goals", "has_scoresheet"]]
+
+
+def player_names(league: League) -> pd.DataFrame:
+    """player_id -> player_name (the workbook's full name) and skill_rating, one row per player."""
+    p = league.sheet("dim_player")
+    col = lambda c: p[c] if c in p.columns else pd.Series(None, index=p.index, dtype=object)  # noqa: E731
+    out = pd.DataFrame({"player_id": col("player_id").astype("str"), "player_name": col("player_full_name"),
+                        "skill_rating": pd.to_numeric(col("current_skill_rating"), errors="coerce")})
+    return out.loc[col("player_id").notna()].drop_duplicates("player_id").reset_index(drop=True)
+
+
+def team_names(league: League) -> pd.DataFrame:
+    """team_id -> team_name, one row per team."""
+    t = league.sheet("dim_team")
+    out = pd.DataFrame({"team_id": t["team_id"].astype("str"), "team_name": t["team_name"]})
+    return out.loc[t["team_id"].notna()].drop_duplicates("team_id").reset_index(drop=True)
 
 
 def roster_venues(roster: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
@@ -117,6 +136,7 @@ class Resolved:
     event_players: pd.DataFrame
     shifts: pd.DataFrame
     shift_players: pd.DataFrame
+    xy: pd.DataFrame  # puck and player paths (canonical XY_COLUMNS)
     sources: dict[int, str]
     swapped: set[int]
 
@@ -137,6 +157,7 @@ def resolve_tracking(
     sp = _concat([t.shift_players for t in tracked], SHIFT_PLAYER_COLUMNS)
     tr = _concat([t.roster for t in tracked], {"game_id": "Int64", "team_venue": "str", "jersey": "Int64",
                                                 "player_id": "str"})
+    xy = _concat([t.xy for t in tracked], XY_COLUMNS)
     sources = {t.game_id: t.source_file for t in tracked}
 
     off = roster.loc[roster["jersey"].notna() & roster["game_id"].isin(list(sources)),
@@ -170,7 +191,7 @@ def resolve_tracking(
     _report_unknown_jerseys(ep, sp, off, sources, issues)
     ep = ep.drop(columns=["other_team_jersey"])
     sp = sp.drop(columns=["other_team_jersey"])
-    return Resolved(ev, ep, sh, sp, sources, swap)
+    return Resolved(ev, ep, sh, sp, xy, sources, swap)
 
 
 def _side_swaps(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: dict[int, str],

@@ -176,9 +176,11 @@ def player_game_stats(official: pd.DataFrame, tracked: pd.DataFrame, player_team
 
 
 def goalie_game_stats(official: pd.DataFrame, shots: pd.DataFrame, goals: pd.DataFrame, onice: pd.DataFrame,
-                      status: pd.DataFrame, toi: pd.DataFrame) -> pd.DataFrame:
+                      status: pd.DataFrame, toi: pd.DataFrame, danger: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tracked shots against / saves / goals against per goalie; each on-goal attempt and goal is charged to the
-    goalie on the ice (shifts), or to the team's scoresheet goalie when the game has no usable shifts."""
+    goalie on the ice (shifts), or to the team's scoresheet goalie when the game has no usable shifts.
+    ``danger`` (game_id, event_id, danger): hd_shots_against / hd_saves count the 'high' ones, in games
+    whose shots have locations (null elsewhere)."""
     gk = official.loc[official["position"] == "Goalie", ["game_id", "player_id", "team_id", "team_venue",
                                                          "goals_against"]]
     gk = gk.rename(columns={"goals_against": "official_goals_against"})
@@ -194,8 +196,18 @@ def goalie_game_stats(official: pd.DataFrame, shots: pd.DataFrame, goals: pd.Dat
     against = against.merge(primary.rename(columns={"team_venue": "def_venue", "player_id": "roster_goalie"}),
                             on=["game_id", "def_venue"], how="left")
     against["player_id"] = against["net_player"].fillna(against["roster_goalie"])
-    agg = against.dropna(subset=["player_id"]).groupby(KEY)[["save", "goal"]].sum()
-    agg = agg.rename(columns={"save": "saves", "goal": "goals_against"}).reset_index()
+    located: set[int] = set()
+    if danger is not None and len(danger):
+        against = against.astype({"game_id": "int64", "event_id": "int64"}).merge(
+            danger, on=["game_id", "event_id"], how="left")
+        located = set(danger["game_id"].astype("int64"))
+        high = (against["danger"] == "high").astype("int64")
+        against = against.assign(hd=high, hd_save=high * against["save"])
+    else:
+        against = against.assign(hd=0, hd_save=0)
+    agg = against.dropna(subset=["player_id"]).groupby(KEY)[["save", "goal", "hd", "hd_save"]].sum()
+    agg = agg.rename(columns={"save": "saves", "goal": "goals_against", "hd": "hd_shots_against",
+                              "hd_save": "hd_saves"}).reset_index()
     df = gk.merge(agg, on=KEY, how="outer").merge(status, on="game_id", how="left")
     df = df.merge(toi, on=KEY, how="left")
     df["game_status"] = df["game_status"].fillna("untracked")
@@ -203,6 +215,9 @@ def goalie_game_stats(official: pd.DataFrame, shots: pd.DataFrame, goals: pd.Dat
     df["saves"] = df["saves"].fillna(0).where(tracked_game)
     df["goals_against"] = df["goals_against"].fillna(0).where(tracked_game)
     df["shots_against"] = df["saves"] + df["goals_against"]
+    with_xy = tracked_game & df["game_id"].astype("int64").isin(list(located))
+    for col in ("hd_shots_against", "hd_saves"):
+        df[col] = df[col].fillna(0).where(with_xy)
     df["save_pct"] = (df["saves"] / df["shots_against"]).where(df["shots_against"] > 0)
     df = df.loc[df["team_id"].notna() | tracked_game]
     return df
