@@ -30,6 +30,7 @@ EVENT_COLUMNS = {
     "clock_end_s": "float64", "event_type": "str", "event_detail": "str", "event_detail_2": "str",
     "success": "boolean", "team_venue": "str", "zone": "str", "linked_event_id": "Int64", "strength": "str",
     "puck_x": "float64", "puck_y": "float64", "row": "Int64",
+    "is_highlight": "boolean", "sequence_id": "Int64", "play_id": "Int64",  # JSON only (isHighlight, ...Idx)
 }
 EVENT_PLAYER_COLUMNS = {
     "game_id": "Int64", "event_id": "Int64", "seq": "Int64", "side": "str", "role_number": "Int64",

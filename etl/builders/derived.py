@@ -71,8 +71,9 @@ def fact_events(events: pd.DataFrame, r: Resolved, games: pd.DataFrame, teams: p
     ev["linked_event_key"] = (ev["game_id"].astype(str) + "_" + ev["linked_event_id"].astype("Int64").astype(str)
                               ).where(ev["linked_event_id"].notna())
     ev["puck_x_start"], ev["puck_y_start"] = ev["puck_x"], ev["puck_y"]
-    for col in ("is_highlight", "play_key", "sequence_key", "running_video_time"):
-        ev[col] = None
+    for key, col in (("play_key", "play_id"), ("sequence_key", "sequence_id")):
+        ev[key] = (ev["game_id"].astype(str) + "_" + ev[col].astype("Int64").astype(str)).where(ev[col].notna())
+    ev["running_video_time"] = None  # the JSON's video timing is not read: null
     ep = _ids(r.event_players, "game_id", "event_id").sort_values(["game_id", "event_id", "side", "role_number"])
     ep = ep.loc[ep["player_id"].notna()]
     ids = ep.groupby(["game_id", "event_id", "side"])["player_id"].agg(",".join).unstack()

@@ -115,7 +115,8 @@ def _events(raw: list, game_id: int, path: Path, issues: Issues
         return empty(EVENT_COLUMNS), empty(EVENT_PLAYER_COLUMNS), empty(XY_COLUMNS)
     ev = pd.DataFrame.from_records([e for e in raw if isinstance(e, dict)])
     for col in ("idx", "period", "type", "team", "zone", "success", "detail1", "detail2", "start_time",
-                "end_time", "strength", "linkedEventIdx", "players", "puckXY"):
+                "end_time", "strength", "linkedEventIdx", "players", "puckXY", "isHighlight", "sequenceIdx",
+                "playIdx"):
         if col not in ev.columns:
             ev[col] = None
     ev["event_id"] = pd.to_numeric(ev["idx"], errors="coerce")
@@ -160,6 +161,8 @@ def _events(raw: list, game_id: int, path: Path, issues: Issues
         "puck_x": pd.to_numeric(_first_xy(ev["puckXY"], "x"), errors="coerce"),
         "puck_y": pd.to_numeric(_first_xy(ev["puckXY"], "y"), errors="coerce"),
         "row": ev.index + 1,
+        "is_highlight": ev["isHighlight"].map(lambda v: v if isinstance(v, bool) else None),
+        "sequence_id": ev["sequenceIdx"], "play_id": ev["playIdx"],
     })
     events = typed(out, EVENT_COLUMNS)
 
