@@ -25,7 +25,8 @@ RUSH_COLUMNS = ["rush_shots", "rush_goals", "rush_assists", "rush_points", "rush
 
 
 def _ids(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
-    return df.astype({c: "int64" for c in cols})
+    """Id columns as int64 (game, event: never empty) or Int64 (a shift id can be empty in a bad file)."""
+    return df.astype({c: ("Int64" if c == "shift_id" else "int64") for c in cols})
 
 
 def elapsed_seconds(period: pd.Series, clock: pd.Series) -> pd.Series:
@@ -150,7 +151,7 @@ def fact_shifts(shifts: pd.DataFrame, games: pd.DataFrame, teams: pd.DataFrame, 
 def fact_shift_players(sp: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
     """Shift players with their logical shift: consecutive shift rows (same period) of the same jersey and
     side are one stint on the ice; logical_shift_number counts stints per player in the game from 1."""
-    order = shifts[["game_id", "shift_id", "period"]].astype({"game_id": "int64", "shift_id": "int64"})
+    order = shifts[["game_id", "shift_id", "period"]].astype({"game_id": "int64", "shift_id": "Int64"})
     order = order.sort_values(["game_id", "shift_id"])
     order["ordinal"] = order.groupby("game_id").cumcount()
     s = _ids(sp, "game_id", "shift_id").merge(order, on=["game_id", "shift_id"], how="left")
@@ -160,7 +161,7 @@ def fact_shift_players(sp: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
     s = s.sort_values(["game_id", "_who", "ordinal"])
     g = s.groupby(["game_id", "_who"])
     prev, prev_period = g["ordinal"].shift(), g["period"].shift()
-    first = prev.isna() | (s["ordinal"] != prev + 1) | (s["period"] != prev_period)
+    first = (prev.isna() | (s["ordinal"] != prev + 1) | (s["period"] != prev_period)).fillna(True).astype(bool)
     s["is_first_segment"] = first
     s["logical_shift_number"] = first.astype("int64").groupby([s["game_id"], s["_who"]]).cumsum()
     return s.sort_values("_pos").drop(columns=["_pos", "_who", "ordinal", "period"])

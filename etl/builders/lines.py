@@ -31,9 +31,9 @@ def skaters_on_ice(r: Resolved, shifts: pd.DataFrame, at_event: pd.DataFrame, sh
     attempts/goals for (cf, gf) and against (ca, ga) the skater's team in it."""
     sp = r.shift_players.loc[(r.shift_players["slot"] != "G") & r.shift_players["player_id"].notna(),
                              ["game_id", "shift_id", "team_venue", "slot", "player_id"]]
-    sp = sp.astype({"game_id": "int64", "shift_id": "int64"}).drop_duplicates(SHIFT_KEY + ["player_id"])
+    sp = sp.astype({"game_id": "int64", "shift_id": "Int64"}).drop_duplicates(SHIFT_KEY + ["player_id"])
     sp = sp.rename(columns={"team_venue": "venue"})
-    dur = shifts[["game_id", "shift_id", "duration_s"]].astype({"game_id": "int64", "shift_id": "int64"})
+    dur = shifts[["game_id", "shift_id", "duration_s"]].astype({"game_id": "int64", "shift_id": "Int64"})
     sp = sp.merge(dur, on=SHIFT_KEY, how="left")
     sp["duration_s"] = sp["duration_s"].fillna(0.0)
     se = shift_events(at_event, shots, goals)

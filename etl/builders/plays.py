@@ -31,7 +31,8 @@ MICRO_COLUMNS = list(MICRO_TOKENS) + ["drives_total"] + EVENT_MICRO + ["def_invo
 DELIBERATE_GIVEAWAYS = ("Giveaway_AttemptedZoneClear/Dump", "Giveaway_ZoneClear/Dump", "Giveaway_DumpInZone")
 CONTROLLED_ENTRIES = ("ZoneEntry_Carried", "ZoneEntry_Rush", "ZoneEntry_RushBreakaway", "ZoneEntry_Pass")
 DUMP_ENTRIES = ("ZoneEntry_DumpIn", "ZoneEntry_Chip")
-RUSH_ENTRIES = ("ZoneEntry_Rush", "ZoneEntry_RushBreakaway")
+# carried-in entries: the workbook tracker writes them 'Rush', the JSON tracker 'Carried'
+RUSH_ENTRIES = ("ZoneEntry_Rush", "ZoneEntry_RushBreakaway", "ZoneEntry_Carried")
 CONTROLLED_EXITS = ("ZoneExit_Carried", "ZoneExit_Pass", "ZoneExit_Rush")
 CLEAR_EXITS = ("ZoneExit_Clear", "ZoneExit_Chip", "ZoneExit_Lob", "ZoneExit_PenaltyKillClear")
 SAVE_TYPES = {"Save_Blocker": "saves_blocker", "Save_Butterfly": "saves_butterfly", "Save_Chest": "saves_chest",
@@ -56,9 +57,13 @@ def first_players(r: Resolved) -> pd.DataFrame:
                                                                             how="left")
 
 
+def _text(values: pd.Series) -> pd.Series:
+    """Text cells as str ('' for empty), whatever dtype an all-empty column was read with."""
+    return pd.Series(values.to_numpy(dtype=object), index=values.index).fillna("").astype(str)
+
+
 def _token(values: pd.Series) -> pd.Series:
-    s = values.astype("str")
-    return s.str.rsplit("-", n=1).str[-1].where(values.notna())
+    return _text(values).str.rsplit("-", n=1).str[-1].where(values.notna())
 
 
 def micro_stats(r: Resolved, entries: pd.DataFrame, shots: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +73,7 @@ def micro_stats(r: Resolved, entries: pd.DataFrame, shots: pd.DataFrame) -> pd.D
     parts = []
     for name, tokens in MICRO_TOKENS.items():
         parts.append(_count(ep.loc[t1.isin(tokens) | t2.isin(tokens)], name))
-    success = ep["play_success"].astype("str").str.strip().str.lower().str[:1]
+    success = _text(ep["play_success"]).str.strip().str.lower().str[:1]
     parts.append(_count(ep.loc[ep["play_success"].notna() & (success == "s")], "plays_successful"))
     parts.append(_count(ep.loc[ep["play_success"].notna() & (success == "u")], "plays_unsuccessful"))
     opp = ep.loc[ep["side"] == "opp"]
@@ -122,7 +127,7 @@ def hits(r: Resolved) -> pd.DataFrame:
 
 def rushes(r: Resolved, entries: pd.DataFrame) -> pd.DataFrame:
     """Shots and goals on the rush: (game_id, event_id, event_type, entry_event_id, entry_player_id,
-    entry_type). A rush is a successful rush entry (RUSH_ENTRIES, the tracker's own call); a Shot or Goal of
+    entry_type). A rush is a successful carried-in entry (RUSH_ENTRIES); a Shot or Goal of
     the entering team after it (event order) in the same period, at most RUSH_SECONDS later, is on it."""
     ev = r.events
     attempts = ev.loc[ev["event_type"].isin(["Shot", "Goal"]) & ev["clock_start_s"].notna(),

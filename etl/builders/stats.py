@@ -56,7 +56,7 @@ def event_shifts(events: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
     pick_end = both["shift_id"].notna() & (ends_it | both["start_shift"].isna())
     both["chosen"] = both["shift_id"].where(pick_end, both["start_shift"])
     out = both.loc[both["chosen"].notna(), key + ["chosen"]].rename(columns={"chosen": "shift_id"})
-    return out.astype({"shift_id": "int64"}).sort_values(key).reset_index(drop=True)
+    return out.astype({"shift_id": "Int64"}).sort_values(key).reset_index(drop=True)
 
 
 def on_ice(r: Resolved, shifts: pd.DataFrame, event_types: tuple[str, ...] = ("Shot", "Goal"),
@@ -70,10 +70,10 @@ def on_ice(r: Resolved, shifts: pd.DataFrame, event_types: tuple[str, ...] = ("S
         return pd.DataFrame(columns=["game_id", "event_id", "shift_id", "team_venue", "player_id", "jersey",
                                      "is_goalie", "home_skaters", "away_skaters"])
     man = shifts[["game_id", "shift_id", "home_skaters", "away_skaters"]].astype({"game_id": "int64",
-                                                                                  "shift_id": "int64"})
+                                                                                  "shift_id": "Int64"})
     m = m.merge(man, on=["game_id", "shift_id"], how="left")
     sp = r.shift_players[["game_id", "shift_id", "team_venue", "slot", "player_id", "jersey"]].astype(
-        {"game_id": "int64", "shift_id": "int64"})
+        {"game_id": "int64", "shift_id": "Int64"})
     out = m.merge(sp, on=["game_id", "shift_id"], how="inner")
     out["is_goalie"] = out["slot"] == "G"
     return out
