@@ -255,8 +255,9 @@ def _report_other_team_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, sources: dict
         if u.empty:
             continue
         first_row = u["row"] if "row" in u.columns else pd.Series(np.nan, index=u.index)
-        agg = u.assign(first_row=first_row).groupby(["game_id", "team_venue", "jersey", "player_id"],
-                                                    as_index=False).agg(n=("jersey", "size"), row=("first_row", "min"))
+        u = u.assign(first_row=first_row, team_venue=u["team_venue"].fillna("no team label"))
+        agg = u.groupby(["game_id", "team_venue", "jersey", "player_id"], as_index=False).agg(
+            n=("jersey", "size"), row=("first_row", "min"))
         issues.add_frame(pd.DataFrame({
             "game_id": agg["game_id"], "file": agg["game_id"].map(lambda g: sources.get(int(g))), "sheet": sheet,
             "row": agg["row"], "column": "jersey", "category": "jersey_on_other_team", "severity": "warning",

@@ -41,6 +41,7 @@ def event_shifts(events: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
     ev = ev.astype({"game_id": "int64", "period": "int64"}).assign(c=ev["clock_start_s"].astype("float64"))
     sh = sh.astype({"game_id": "int64", "period": "int64"}).rename(
         columns={"clock_start_s": "s_start", "clock_end_s": "s_end"})
+    sh = sh.loc[sh["s_start"] > sh["s_end"]]  # a shift of no duration (start = end) holds no event
     by = ["game_id", "period"]
     ending = pd.merge_asof(ev.sort_values("c"), sh.sort_values("s_end"), left_on="c", right_on="s_end", by=by,
                            direction="backward")
