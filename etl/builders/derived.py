@@ -66,9 +66,11 @@ def fact_events(events: pd.DataFrame, r: Resolved, games: pd.DataFrame, teams: p
     ev["is_goal"] = ev["event_type"] == "Goal"
     ev["is_save"] = ev["event_type"] == "Save"
     ev["is_rebound"] = ev["event_type"] == "Rebound"
-    on_rush = set(zip(rush["game_id"].astype("int64"), rush["event_id"].astype("int64"))) | set(
-        zip(rush["game_id"].astype("int64"), rush["entry_event_id"].astype("int64")))
-    ev["is_rush"] = pd.Series(list(zip(ev["game_id"], ev["event_id"])), index=ev.index).isin(on_rush)
+    on_rush = pd.concat([rush[["game_id", "event_id"]],
+                         rush[["game_id", "entry_event_id"]].rename(columns={"entry_event_id": "event_id"})])
+    on_rush = _ids(on_rush, "game_id", "event_id").drop_duplicates().assign(is_rush=True)
+    ev = ev.merge(on_rush, on=["game_id", "event_id"], how="left")
+    ev["is_rush"] = ev["is_rush"].fillna(False).astype(bool)
     ev["linked_event_key"] = (ev["game_id"].astype(str) + "_" + ev["linked_event_id"].astype("Int64").astype(str)
                               ).where(ev["linked_event_id"].notna())
     ev["puck_x_start"], ev["puck_y_start"] = ev["puck_x"], ev["puck_y"]
@@ -77,10 +79,9 @@ def fact_events(events: pd.DataFrame, r: Resolved, games: pd.DataFrame, teams: p
     ev["running_video_time"] = None  # the JSON's video timing is not read: null
     ep = _ids(r.event_players, "game_id", "event_id").sort_values(["game_id", "event_id", "side", "role_number"])
     ep = ep.loc[ep["player_id"].notna()]
-    ids = ep.groupby(["game_id", "event_id", "side"])["player_id"].agg(",".join).unstack()
+    key = pd.MultiIndex.from_frame(ev[["game_id", "event_id"]])
     for side, col in (("event", "event_player_ids"), ("opp", "opp_player_ids")):
-        s = ids[side] if side in ids.columns else pd.Series(dtype=object)
-        ev[col] = s.reindex(pd.MultiIndex.from_frame(ev[["game_id", "event_id"]])).to_numpy()
+        ev[col] = _joined_ids(ep.loc[ep["side"] == side]).reindex(key).to_numpy()
     first = _ids(r.event_players, "game_id", "event_id")
     first = first.loc[(first["side"] == "event") & (first["role_number"] == 1)].drop_duplicates(
         ["game_id", "event_id"])
@@ -107,6 +108,19 @@ def even_strength_goals(onice: pd.DataFrame, goals: pd.DataFrame) -> pd.DataFram
                         "minus_ev": gl.loc[~mine].groupby(["game_id", "player_id"]).size()}).fillna(0)
     out.index = out.index.set_names(KEY)
     return out.reset_index()
+
+
+def _joined_ids(ep: pd.DataFrame) -> pd.Series:
+    """Per (game_id, event_id): the player ids in role order joined by ',' (vectorised over role columns)."""
+    if ep.empty:
+        return pd.Series(dtype=object, index=pd.MultiIndex.from_arrays([[], []], names=["game_id", "event_id"]))
+    ep = ep.assign(rank=ep.groupby(["game_id", "event_id"]).cumcount())
+    wide = ep.pivot(index=["game_id", "event_id"], columns="rank", values="player_id")
+    out = wide[0].astype(object)
+    for c in wide.columns[1:]:
+        nxt = wide[c]
+        out = out.where(nxt.isna(), out + "," + nxt.astype(object))
+    return out
 
 
 def fact_event_players(ep: pd.DataFrame) -> pd.DataFrame:
@@ -289,9 +303,9 @@ def team_game_stats(tgs: pd.DataFrame, pgs: pd.DataFrame, roster: pd.DataFrame, 
         assists=("assists", "sum"), roster_goals=("goals", "sum")).reset_index()
     df = df.merge(off, on=["game_id", "team_id"], how="left")
     df["points"] = df["roster_goals"] + df["assists"]
-    p = pgs.groupby(["game_id", "team_id"]).agg(avg_game_score=("game_score", "mean"),
-                                                plus_minus_total=("plus_minus", "sum"),
-                                                hits=("hits", lambda s: s.sum(min_count=1))).reset_index()
+    g = pgs.groupby(["game_id", "team_id"])
+    p = pd.DataFrame({"avg_game_score": g["game_score"].mean(), "plus_minus_total": g["plus_minus"].sum(),
+                      "hits": g["hits"].sum(min_count=1)}).reset_index()
     df = df.merge(p, on=["game_id", "team_id"], how="left")
     b = blocks.assign(blocking_venue=blocks["team_venue"].map({"home": "away", "away": "home"}))
     nb = b.groupby(["game_id", "blocking_venue"]).size().rename("blocks").reset_index().rename(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from etl.builders.resolve import Resolved
+from etl.canonical import per_distinct
 
 KEY = ["game_id", "player_id"]
 RUSH_SECONDS = 10  # a shot or goal within this many seconds after its team's rush entry is on the rush
@@ -62,17 +63,31 @@ def _text(values: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(dtype=object), index=values.index).fillna("").astype(str)
 
 
-def _token(values: pd.Series) -> pd.Series:
+def _last_part(values: pd.Series) -> pd.Series:
     return _text(values).str.rsplit("-", n=1).str[-1].where(values.notna())
+
+
+def _token(values: pd.Series) -> pd.Series:
+    """A play detail's last part, worked out once per distinct detail."""
+    return per_distinct(values, _last_part)
+
+
+_TOKEN_STATS = pd.DataFrame([(tok, stat) for stat, toks in MICRO_TOKENS.items() for tok in toks],
+                            columns=["token", "stat"])
 
 
 def micro_stats(r: Resolved, entries: pd.DataFrame, shots: pd.DataFrame) -> pd.DataFrame:
     """Per (game_id, player_id): the MICRO_COLUMNS counts and rates (see docs/stats.md, "Micro stats")."""
-    ep = r.event_players.loc[r.event_players["player_id"].notna()]
-    t1, t2 = _token(ep["play_detail_1"]), _token(ep["play_detail_2"])
-    parts = []
-    for name, tokens in MICRO_TOKENS.items():
-        parts.append(_count(ep.loc[t1.isin(tokens) | t2.isin(tokens)], name))
+    ep = r.event_players.loc[r.event_players["player_id"].notna()].reset_index(drop=True)
+    n = len(ep)
+    long = pd.DataFrame({"row": np.concatenate([np.arange(n), np.arange(n)]),
+                         "token": pd.concat([_token(ep["play_detail_1"]), _token(ep["play_detail_2"])],
+                                            ignore_index=True).to_numpy(dtype=object)}).dropna()
+    hit = long.merge(_TOKEN_STATS, on="token").drop_duplicates(["row", "stat"])  # a row counts once per stat
+    by_stat = hit.groupby([ep["game_id"].to_numpy()[hit["row"]], ep["player_id"].to_numpy()[hit["row"]],
+                           hit["stat"].to_numpy()]).size().unstack(fill_value=0)
+    by_stat.index = by_stat.index.set_names(KEY)
+    parts = [by_stat[c] for c in by_stat.columns]
     success = _text(ep["play_success"]).str.strip().str.lower().str[:1]
     parts.append(_count(ep.loc[ep["play_success"].notna() & (success == "s")], "plays_successful"))
     parts.append(_count(ep.loc[ep["play_success"].notna() & (success == "u")], "plays_unsuccessful"))
