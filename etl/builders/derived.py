@@ -29,6 +29,19 @@ def _ids(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
     return df.astype({c: ("Int64" if c == "shift_id" else "int64") for c in cols})
 
 
+def attach(df: pd.DataFrame, right: pd.DataFrame, on: list[str], rename: dict[str, str] | None = None
+           ) -> pd.DataFrame:
+    """``df`` with ``right``'s other columns looked up by ``on`` (a left join on a key unique in ``right``),
+    added column by column: a merge would copy every column of a wide table once per join."""
+    right = right.drop_duplicates(on)
+    keys = pd.MultiIndex.from_frame(df[on]) if len(on) > 1 else pd.Index(df[on[0]])
+    looked = right.set_index(on).reindex(keys)
+    out = df.copy(deep=False)
+    for col in looked.columns:
+        out[(rename or {}).get(col, col)] = looked[col].to_numpy()
+    return out
+
+
 def elapsed_seconds(period: pd.Series, clock: pd.Series) -> pd.Series:
     """Seconds since the game started: (period - 1) full periods plus the time gone in this one."""
     return (period.astype("float64") - 1) * PERIOD_SECONDS + (PERIOD_SECONDS - clock.astype("float64"))
@@ -58,7 +71,7 @@ def fact_events(events: pd.DataFrame, r: Resolved, games: pd.DataFrame, teams: p
                 players: pd.DataFrame, at_event: pd.DataFrame, danger: pd.DataFrame,
                 rush: pd.DataFrame) -> pd.DataFrame:
     ev = _ids(events, "game_id", "event_id")
-    ev = ev.merge(_game_names(games, teams).drop(columns=["date", "game_type"]), on="game_id", how="left")
+    ev = attach(ev, _game_names(games, teams).drop(columns=["date", "game_type"]), ["game_id"])
     ev["event_start_min"], ev["event_start_sec"] = ev["clock_start_s"] // 60, ev["clock_start_s"] % 60
     ev["event_end_min"], ev["event_end_sec"] = ev["clock_end_s"] // 60, ev["clock_end_s"] % 60
     ev["time_start_total_seconds"] = elapsed_seconds(ev["period"], ev["clock_start_s"])
@@ -69,7 +82,7 @@ def fact_events(events: pd.DataFrame, r: Resolved, games: pd.DataFrame, teams: p
     on_rush = pd.concat([rush[["game_id", "event_id"]],
                          rush[["game_id", "entry_event_id"]].rename(columns={"entry_event_id": "event_id"})])
     on_rush = _ids(on_rush, "game_id", "event_id").drop_duplicates().assign(is_rush=True)
-    ev = ev.merge(on_rush, on=["game_id", "event_id"], how="left")
+    ev = attach(ev, on_rush, ["game_id", "event_id"])
     ev["is_rush"] = ev["is_rush"].fillna(False).astype(bool)
     ev["linked_event_key"] = (ev["game_id"].astype(str) + "_" + ev["linked_event_id"].astype("Int64").astype(str)
                               ).where(ev["linked_event_id"].notna())
@@ -87,14 +100,13 @@ def fact_events(events: pd.DataFrame, r: Resolved, games: pd.DataFrame, teams: p
         ["game_id", "event_id"])
     first = first[["game_id", "event_id", "jersey", "player_id", "play_detail_1", "play_detail_2"]].rename(
         columns={"jersey": "player_game_number", "player_id": "ep1_id", "play_detail_1": "play_detail1"})
-    ev = ev.merge(first, on=["game_id", "event_id"], how="left")
-    ev = ev.merge(players[["player_id", "player_name"]].rename(columns={"player_id": "ep1_id"}), on="ep1_id",
-                  how="left")
+    ev = attach(ev, first, ["game_id", "event_id"])
+    ev = attach(ev, players[["player_id", "player_name"]].rename(columns={"player_id": "ep1_id"}), ["ep1_id"])
     ev["player_role"] = pd.Series("event_player_1", index=ev.index).where(ev["player_game_number"].notna())
     ev["player_team"] = np.where(ev["team_venue"] == "home", ev["home_team"],
                                  np.where(ev["team_venue"] == "away", ev["away_team"], None))
-    ev = ev.merge(at_event, on=["game_id", "event_id"], how="left")
-    return ev.merge(danger.rename(columns={"danger": "danger_level"}), on=["game_id", "event_id"], how="left")
+    ev = attach(ev, at_event, ["game_id", "event_id"])
+    return attach(ev, danger, ["game_id", "event_id"], {"danger": "danger_level"})
 
 
 def even_strength_goals(onice: pd.DataFrame, goals: pd.DataFrame) -> pd.DataFrame:
@@ -132,7 +144,7 @@ def fact_shifts(shifts: pd.DataFrame, games: pd.DataFrame, teams: pd.DataFrame, 
                 ) -> pd.DataFrame:
     """Shifts with names, elapsed clocks, order in the game and the home team's on-ice shot counts."""
     sh = _ids(shifts, "game_id", "shift_id")
-    sh = sh.merge(_game_names(games, teams).drop(columns=["date", "game_type"]), on="game_id", how="left")
+    sh = attach(sh, _game_names(games, teams).drop(columns=["date", "game_type"]), ["game_id"])
     sh["shift_start_total_seconds"] = elapsed_seconds(sh["period"], sh["clock_start_s"])
     sh["shift_end_total_seconds"] = elapsed_seconds(sh["period"], sh["clock_end_s"])
     sh["shift_index"] = sh.groupby("game_id")["shift_id"].rank(method="first").astype("int64")
@@ -223,17 +235,16 @@ def player_game_stats(pgs: pd.DataFrame, roster: pd.DataFrame, games: pd.DataFra
     ``team_corsi``: (game_id, team_venue, team_cf, team_ca); ``goalie_lines``: goalie saves / goals against."""
     df = _ids(pgs, "game_id").copy()
     for x in extras + [onice_goals]:
-        df = df.merge(_ids(x, "game_id"), on=KEY, how="left")
+        df = attach(df, _ids(x, "game_id"), KEY)
     names = _game_names(games, teams)
-    df = df.merge(names[["game_id", "season_id", "date", "game_type", "home_team", "away_team"]], on="game_id",
-                  how="left")
-    df = df.merge(players[["player_id", "player_name", "skill_rating"]], on="player_id", how="left")
+    df = attach(df, names[["game_id", "season_id", "date", "game_type", "home_team", "away_team"]], ["game_id"])
+    df = attach(df, players[["player_id", "player_name", "skill_rating"]], ["player_id"])
     t = teams.set_index("team_id")["team_name"]
     df["team_name"] = df["team_id"].map(t)
     df["opponent_team_name"] = np.where(df["team_venue"] == "home", df["away_team"],
                                         np.where(df["team_venue"] == "away", df["home_team"], None))
     pim = roster[["game_id", "player_id", "pim"]].astype({"game_id": "int64"}).drop_duplicates(KEY)
-    df = df.merge(pim, on=KEY, how="left")
+    df = attach(df, pim, KEY)
     df["player_game_id"] = df["game_id"].astype(str) + "_" + df["player_id"].astype(str)
     tracked = df["game_status"] != "untracked"
     shifts_ok = tracked & df["has_shifts"].fillna(False).astype(bool)
@@ -254,7 +265,7 @@ def player_game_stats(pgs: pd.DataFrame, roster: pd.DataFrame, games: pd.DataFra
     df["plus_minus_total"] = df["plus_minus"]
     df["cf_pct"] = pct(df["corsi_for"], df["corsi_for"] + df["corsi_against"])
     df["ff_pct"] = pct(df["fenwick_for"], df["fenwick_for"] + df["fenwick_against"])
-    df = df.merge(team_corsi, on=["game_id", "team_venue"], how="left")
+    df = attach(df, team_corsi, ["game_id", "team_venue"])
     off_cf, off_ca = df["team_cf"] - df["corsi_for"], df["team_ca"] - df["corsi_against"]
     off_ff, off_fa = df["team_ff"] - df["fenwick_for"], df["team_fa"] - df["fenwick_against"]
     df["cf_pct_rel"] = df["cf_pct"] - pct(off_cf, off_cf + off_ca)
@@ -268,7 +279,7 @@ def player_game_stats(pgs: pd.DataFrame, roster: pd.DataFrame, games: pd.DataFra
                         df["shots_on_goal"], df["blocks"], df["penalties_drawn"], df["penalties_taken"],
                         df["faceoff_wins"], df["faceoff_losses"], df["plus_ev"].fillna(0),
                         df["minus_ev"].fillna(0))
-    df = df.merge(goalie_lines, on=KEY, how="left")
+    df = attach(df, goalie_lines, KEY)
     goalie = goalie_game_score(df["g_goals_against"], df["g_saves"])
     df["game_score"] = goalie.where(df["position"] == "Goalie", skater).where(tracked)
     for c in MODEL_PLAYER_COLUMNS:
