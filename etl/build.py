@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from etl import catalog
-from etl.builders import dims, events as ev_builders, games as game_marts, qa, season_basic, stats
-from etl.builders.resolve import Resolved, games_frame, resolve_tracking, roster_venues
+from etl.builders import (derived, dims, events as ev_builders, games as game_marts, lines, locations,
+                          plays, qa, season_basic, stats)
+from etl.builders.resolve import (Resolved, games_frame, player_names, resolve_tracking, roster_venues,
+                                  team_names)
 from etl.canonical import TrackedGame
 from etl.issues import Issues
 from etl.readers.league_workbook import League
@@ -36,6 +38,7 @@ class TrackedBuild:
     entries: pd.DataFrame
     exits: pd.DataFrame
     player_stats: pd.DataFrame
+    at_event: pd.DataFrame  # (game_id, event_id, shift_id): the shift each event happened in
     swapped: set[int]
 
 
@@ -55,7 +58,8 @@ def build_tracked(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.Da
                   issues: Issues) -> TrackedBuild:
     r = resolve_tracking(tracked, games, roster, issues)
     shifts = ev_builders.shift_table(r)
-    onice = stats.on_ice(r, shifts)
+    at_event = stats.event_shifts(r.events, shifts)
+    onice = stats.on_ice(r, shifts, at_event=at_event)
     shots = ev_builders.fact_shots(r)
     assists = ev_builders.linked_assists(r.events, r.event_players)  # goals and player stats both use it
     goals = ev_builders.fact_goals(r, onice, issues, assists)
@@ -63,11 +67,11 @@ def build_tracked(tracked: list[TrackedGame], games: pd.DataFrame, roster: pd.Da
     entries = ev_builders.fact_zone_entries(r)
     exits = ev_builders.fact_zone_exits(r)
     ps = stats.tracked_player_stats(r, shifts, onice, shots, goals, faceoffs, entries, exits, assists)
-    return TrackedBuild(r, shifts, onice, shots, goals, faceoffs, entries, exits, ps, r.swapped)
+    return TrackedBuild(r, shifts, onice, shots, goals, faceoffs, entries, exits, ps, at_event, r.swapped)
 
 
-_RESOLVED_FRAMES = ("events", "event_players", "shifts", "shift_players")
-_BUILD_FRAMES = ("shifts", "onice", "shots", "goals", "faceoffs", "entries", "exits", "player_stats")
+_RESOLVED_FRAMES = ("events", "event_players", "shifts", "shift_players", "xy")
+_BUILD_FRAMES = ("shifts", "onice", "shots", "goals", "faceoffs", "entries", "exits", "player_stats", "at_event")
 
 
 @dataclass
@@ -184,6 +188,9 @@ class LeagueBuild:
     tables: dict[str, pd.DataFrame]  # conformed
     csv: dict[str, bytes]
     issues: Issues
+    players: pd.DataFrame  # player_id -> player_name, skill_rating (internal: not a catalog table's columns)
+    teams: pd.DataFrame  # team_id -> team_name
+    rink_boxes: pd.DataFrame  # the league's danger-zone boxes (locations.rink_boxes)
 
 
 def build_league(league: League) -> LeagueBuild:
@@ -208,7 +215,8 @@ def build_league(league: League) -> LeagueBuild:
     tables = {name: catalog.conform(enforce_keys(df, catalog.TABLES[name], issues), catalog.TABLES[name])
               for name, df in raw.items()}
     csv = {name: table_csv(catalog.TABLES[name], df) for name, df in tables.items()}
-    return LeagueBuild(games, roster, tables, csv, issues)
+    boxes = locations.rink_boxes([league.sheet("dim_rinkcoordzones"), league.sheet("dim_rinkboxcoord")])
+    return LeagueBuild(games, roster, tables, csv, issues, player_names(league), team_names(league), boxes)
 
 
 def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list[TrackedGame],
@@ -228,8 +236,10 @@ def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list
     ps = tb.player_stats.astype({"game_id": "int64"})
     pgs = stats.player_game_stats(roster, ps, players, status)
     toi = ps[["game_id", "player_id", "toi_seconds"]]
+    danger = derived.event_danger(r, lb.rink_boxes)
     ggs = stats.goalie_game_stats(roster, tb.shots, tb.goals, tb.onice.astype({"game_id": "int64"})
-                                  if len(tb.onice) else tb.onice, status, toi)
+                                  if len(tb.onice) else tb.onice, status, toi, danger)
+    ggs_inputs = (ggs, danger)
     tgs = stats.team_game_stats(games, tb.shots.astype({"game_id": "int64"}), tb.goals.astype({"game_id": "int64"}),
                                 tb.faceoffs.astype({"game_id": "int64"}), r.events.astype({"game_id": "int64"}),
                                 tb.entries.astype({"game_id": "int64"}), tb.exits.astype({"game_id": "int64"}),
@@ -254,18 +264,12 @@ def build_tables(lb: LeagueBuild, primaries: list[TrackedGame], alternates: list
     observed = list(tb.shifts["strength"].dropna().unique()) + list(r.events["strength"].dropna().unique())
     tables: dict[str, pd.DataFrame] = {
         "dim_strength": dims.dim_strength(observed),
-        "fact_events": ev_builders.fact_events(r),
-        "fact_event_players": ev_builders.fact_event_players(r),
-        "fact_shifts": tb.shifts,
-        "fact_shift_players": ev_builders.fact_shift_players(r),
         "fact_goals": tb.goals,
         "fact_shots": tb.shots,
         "fact_faceoffs": tb.faceoffs,
         "fact_zone_entries": tb.entries,
         "fact_zone_exits": tb.exits,
-        "fact_player_game_stats": pgs,
-        "fact_goalie_game_stats": ggs,
-        "fact_team_game_stats": tgs,
+        **tracked_analytics(lb, tb, pgs, ggs_inputs, tgs, status),
         "fact_player_season_stats": stats.player_season_stats(pgs, seasons),
         "fact_goalie_season_stats": stats.goalie_season_stats(ggs, seasons),
         "fact_team_season_stats": stats.team_season_stats(tgs, seasons),
@@ -297,6 +301,62 @@ def _league_shape_tables(lb: LeagueBuild, completeness: pd.DataFrame, pgs: pd.Da
         "fact_goalie_season_stats_basic": season_basic.goalie_season_basic(
             lb.roster, results, ggs, lb.games, game_types, seasons, teams, players),
         "fact_team_season_stats_basic": season_basic.team_season_basic(results, seasons, teams),
+    }
+
+
+def tracked_analytics(lb: LeagueBuild, tb: TrackedBuild, pgs: pd.DataFrame, ggs_inputs: tuple,
+                      tgs: pd.DataFrame, status: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The event, shift and game-stat tables with the dashboard's columns, and the tracked analytics tables
+    (shot locations, saves, zone summaries, micro stats, lines, WOWY, competition, zone time, paths)."""
+    r, games, roster, players, teams = tb.resolved, lb.games, lb.roster, lb.players, lb.teams
+    ggs, danger = ggs_inputs
+    at = tb.at_event
+    assists = ev_builders.linked_assists(r.events, r.event_players)
+    rush = plays.rushes(r, tb.entries)
+    micro = plays.micro_stats(r, tb.entries, tb.shots)
+    hits = plays.hits(r)
+    has_hits = set(r.events.loc[r.events["event_type"] == "Hit", "game_id"].astype("int64"))
+    extras = [micro, plays.rush_stats(r, rush, tb.shots, tb.goals, assists, tb.entries), derived.penalties(r),
+              hits]
+    team_corsi = tgs[["game_id", "team_venue", "corsi_for", "corsi_against", "fenwick_for", "fenwick_against"]]
+    team_corsi = team_corsi.rename(columns={"corsi_for": "team_cf", "corsi_against": "team_ca",
+                                            "fenwick_for": "team_ff", "fenwick_against": "team_fa"})
+    goalie_lines = ggs[["game_id", "player_id", "goals_against", "saves"]].rename(
+        columns={"goals_against": "g_goals_against", "saves": "g_saves"}).astype({"game_id": "int64"})
+    even = derived.even_strength_goals(tb.onice, tb.goals)
+    pgs_full = derived.player_game_stats(pgs, roster, games, teams, players, extras, even,
+                                         team_corsi.astype({"game_id": "int64"}), goalie_lines, has_hits)
+    saves = plays.fact_saves(r, tb.shots, danger)
+    complete = ggs.loc[ggs["game_status"] == "complete"]
+    shots_against = complete["shots_against"].sum()
+    league_sv = float(complete["saves"].sum() / shots_against) if shots_against > 0 else None
+    ggs_full = derived.goalie_game_stats(ggs, games, teams, players, plays.save_type_counts(saves), league_sv)
+    blocks = plays.blocks_made(r, tb.shots)
+    tgs_full = derived.team_game_stats(tgs, pgs_full, roster, games, teams, blocks, tb.shifts)
+    onice = lines.skaters_on_ice(r, tb.shifts, at, tb.shots, tb.goals)
+    micro_t = micro.merge(pgs_full[["game_id", "player_id", "team_id", "player_name"]], on=["game_id", "player_id"],
+                          how="left")
+    return {
+        "fact_events": derived.fact_events(ev_builders.fact_events(r), r, games, teams, players, at, danger, rush),
+        "fact_event_players": derived.fact_event_players(ev_builders.fact_event_players(r)),
+        "fact_shifts": derived.fact_shifts(tb.shifts, games, teams, at, tb.shots, tb.goals, tb.faceoffs,
+                                           r.events),
+        "fact_shift_players": derived.fact_shift_players(ev_builders.fact_shift_players(r), tb.shifts),
+        "fact_player_game_stats": pgs_full,
+        "fact_goalie_game_stats": ggs_full,
+        "fact_team_game_stats": tgs_full,
+        "fact_shot_xy": locations.fact_shot_xy(tb.shots, lb.rink_boxes),
+        "fact_saves": saves,
+        "fact_zone_entry_summary": plays.fact_zone_entry_summary(tb.entries),
+        "fact_zone_exit_summary": plays.fact_zone_exit_summary(tb.exits),
+        "fact_player_micro_stats": micro_t,
+        "fact_line_combos": lines.fact_line_combos(onice, games),
+        "fact_wowy": lines.fact_wowy(onice, games),
+        "fact_player_qoc_summary": lines.fact_player_qoc_summary(onice, players),
+        "fact_team_zone_time": plays.fact_team_zone_time(r, games),
+        "fact_puck_xy_long": locations.fact_puck_xy_long(r),
+        "fact_puck_xy_wide": locations.fact_puck_xy_wide(r),
+        "fact_player_xy_long": locations.fact_player_xy_long(r, players),
     }
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CACHE_VERSION = 4  # 3: TrackedGame.summary computed on first use (pickles hold _summary); 4: league tables in
-# the league workbook's column names (the dashboard contract)
+CACHE_VERSION = 5  # 3: TrackedGame.summary computed on first use (pickles hold _summary); 4: league tables in
+# the league workbook's column names (the dashboard contract); 5: TrackedGame.xy (coordinates)
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 

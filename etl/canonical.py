@@ -7,6 +7,8 @@ Per game, a reader returns a ``TrackedGame`` holding:
 - shifts: one row per shift (SHIFT_COLUMNS)
 - shift_players: one row per player on the ice in a shift (SHIFT_PLAYER_COLUMNS)
 - roster: jersey -> player_id from the tracker file itself (JSON rosters; empty for workbooks)
+- xy: every recorded point of the puck's and the players' paths in an event (XY_COLUMNS; JSON 25.0 only);
+  a player's points carry the ``seq`` of the player's event_players row
 
 Clocks are seconds remaining in the period (the game clock counts down). Team sides are 'home' / 'away'
 as the tracker recorded them; builders map them to team ids.
@@ -21,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from etl.issues import Issues
+from etl.summary import tracked_summary
 
 EVENT_COLUMNS = {
     "game_id": "Int64", "event_id": "Int64", "period": "Int64", "clock_start_s": "float64",
     "clock_end_s": "float64", "event_type": "str", "event_detail": "str", "event_detail_2": "str",
     "success": "boolean", "team_venue": "str", "zone": "str", "linked_event_id": "Int64", "strength": "str",
     "puck_x": "float64", "puck_y": "float64", "row": "Int64",
+    "is_highlight": "boolean", "sequence_id": "Int64", "play_id": "Int64",  # JSON only (isHighlight, ...Idx)
 }
 EVENT_PLAYER_COLUMNS = {
     "game_id": "Int64", "event_id": "Int64", "seq": "Int64", "side": "str", "role_number": "Int64",
@@ -44,6 +48,11 @@ SHIFT_PLAYER_COLUMNS = {
 ROSTER_COLUMNS = {
     "game_id": "Int64", "team_venue": "str", "jersey": "Int64", "player_id": "str", "player_name": "str",
     "position": "str",
+}
+
+XY_COLUMNS = {
+    "game_id": "Int64", "event_id": "Int64", "subject": "str", "seq": "Int64", "point_number": "Int64",
+    "x": "float64", "y": "float64",
 }
 
 SHIFT_SLOTS = ("F1", "F2", "F3", "D1", "D2", "X", "G")
@@ -105,6 +114,7 @@ class TrackedGame:
     shift_players: pd.DataFrame
     roster: pd.DataFrame
     issues: Issues = field(default_factory=Issues)
+    xy: pd.DataFrame = field(default_factory=lambda: empty(XY_COLUMNS))
     home_team_name: str | None = None
     away_team_name: str | None = None
     home_attacks_right_p1: bool | None = None
@@ -114,11 +124,9 @@ class TrackedGame:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Per (team_venue, jersey) goals, assists, shots and TOI (qa.tracked_summary), computed on first use:
-        only games read from two files compare them, so most files never need it."""
+        """Per (team_venue, jersey) goals, assists, shots and TOI (summary.tracked_summary), computed on first
+        use: only games read from two files compare them, so most files never need it."""
         if self._summary is None:
-            from etl.builders.qa import tracked_summary  # the builders import this module
-
             self._summary = tracked_summary(self.events, self.event_players, self.shifts, self.shift_players)
         return self._summary
 

@@ -156,6 +156,35 @@ _TRACKED_PLAYER_STATS = """
     faceoff_wins:int faceoff_losses:int giveaways:int takeaways:int zone_entries:int zone_exits:int
 """
 
+_DASHBOARD_PLAYER_STATS = """
+    player_game_id:text player_name:text team_name:text opponent_team_name:text date:date game_type:text
+    season_id:text skill_rating:float pim:int g:int a:int pts:int primary_assists:int secondary_assists:int
+    sog:int shooting_pct:float fo_wins:int fo_losses:int fo_total:int fo_pct:float cf_pct:float ff_pct:float
+    cf_pct_rel:float ff_pct_rel:float plus_ev:int minus_ev:int plus_minus_total:int
+    goals_per_60:float assists_per_60:float points_per_60:float avg_shift:float
+    zone_entries_successful:int zone_exits_successful:int blocks:int hits:int
+    penalties_taken:int penalties_drawn:int game_score:float
+    rush_shots:int rush_goals:int rush_assists:int rush_points:int rush_involvement:int
+    rush_off_shot_generated:int rush_off_goal_generated:int rush_off_success:float breakaway_goals:int
+    backchecks:int forechecks:int dekes:int screens:int crash_net:int cutbacks:int cycles:int delays:int
+    drives_corner:int drives_middle:int drives_wide:int drives_total:int give_and_go:int poke_checks:int
+    stick_checks:int second_touch:int zone_ent_denials:int breakouts:int loose_puck_wins:int
+    puck_battles_total:int pass_attempts:int pass_completed:int pass_pct:float puck_recoveries:int dump_ins:int
+    bad_giveaways:int plays_successful:int plays_unsuccessful:int play_success_rate:float
+    primary_def_events:int support_def_events:int def_involvement:int
+    odd_man_rushes:int rush_xg:float xg_for:float war:float player_rating:float adjusted_rating:float
+    performance_index:float rating_diff:float
+"""
+_MICRO_STATS = """
+    backchecks:int forechecks:int dekes:int screens:int crash_net:int cutbacks:int cycles:int delays:int
+    drives_corner:int drives_middle:int drives_wide:int drives_total:int give_and_go:int poke_checks:int
+    stick_checks:int second_touch:int zone_ent_denials:int breakouts:int loose_puck_wins:int
+    puck_battles_total:int pass_attempts:int pass_completed:int pass_pct:float puck_recoveries:int dump_ins:int
+    bad_giveaways:int blocks:int plays_successful:int plays_unsuccessful:int play_success_rate:float
+    primary_def_events:int support_def_events:int def_involvement:int
+"""
+_SEASON = {"season_id": ("dim_season", "season_id")}
+
 _TABLES = [
     # ---------------------------------------------------------------- dims
     _table("dim_league", "dim", ("league_id",), "league_id:text league_name:text",
@@ -232,20 +261,33 @@ _TABLES = [
     _table("fact_events", "fact", ("game_id", "event_id"),
            "game_id:int event_id:int period:int clock_start_s:float clock_end_s:float event_type:text "
            "event_detail:text event_detail_2:text success:bool team_id:text team_venue:text zone:text "
-           "linked_event_id:int strength:text puck_x:float puck_y:float source_file:text",
-           {**_GAME, **_TEAM}, "One row per tracked event. Clocks are seconds remaining in the period."),
+           "linked_event_id:int strength:text puck_x:float puck_y:float source_file:text "
+           "season_id:text home_team_id:text away_team_id:text home_team:text away_team:text "
+           "event_start_min:int event_start_sec:int event_end_min:int event_end_sec:int "
+           "time_start_total_seconds:float event_team_zone:text shift_id:int "
+           "player_game_number:int player_name:text player_role:text player_team:text play_detail1:text "
+           "play_detail_2:text event_player_ids:text opp_player_ids:text is_goal:bool is_save:bool "
+           "is_rebound:bool is_rush:bool is_highlight:bool danger_level:text linked_event_key:text "
+           "puck_x_start:float puck_y_start:float play_key:text sequence_key:text running_video_time:float",
+           {**_GAME, **_TEAM}, "One row per tracked event. Clocks are seconds remaining in the period; "
+           "player_* columns describe event_player_1; shift_id is the shift the event happened in."),
     _table("fact_event_players", "fact", ("game_id", "event_id", "seq"),
            "game_id:int event_id:int seq:int role:text side:text role_number:int team_id:text team_venue:text "
-           "jersey:int player_id:text play_detail_1:text play_detail_2:text play_success:text",
+           "jersey:int player_id:text play_detail_1:text play_detail_2:text play_success:text player_role:text",
            {**_GAME, **_PLAYER, **_TEAM},
            "One row per player in an event: role event_player_N (event team) or opp_player_N (opponent)."),
     _table("fact_shifts", "fact", ("game_id", "shift_id"),
            "game_id:int shift_id:int period:int clock_start_s:float clock_end_s:float duration_s:float "
            "start_type:text stop_type:text home_skaters:int away_skaters:int strength:text "
-           "home_empty_net:bool away_empty_net:bool source_file:text",
-           _GAME, "One row per shift (interval between line changes); strength is home v away skaters."),
+           "home_empty_net:bool away_empty_net:bool source_file:text "
+           "season_id:text home_team_id:text away_team_id:text home_team:text away_team:text shift_index:int "
+           "shift_start_total_seconds:float shift_end_total_seconds:float player_id:text "
+           "cf:int ca:int ff:int fa:int sa:int cf_pct:float ff_pct:float fo_pct:float",
+           _GAME, "One row per shift (interval between line changes); strength is home v away skaters; "
+           "cf/ca/ff/fa/sa and the percentages are the home team's; player_id is empty (one row per shift)."),
     _table("fact_shift_players", "fact", ("game_id", "shift_id", "team_venue", "slot"),
-           "game_id:int shift_id:int team_venue:text slot:text team_id:text jersey:int player_id:text is_goalie:bool",
+           "game_id:int shift_id:int team_venue:text slot:text team_id:text jersey:int player_id:text is_goalie:bool "
+           "is_first_segment:bool logical_shift_number:int",
            {**_GAME, **_PLAYER, **_TEAM}, "One row per player on the ice in a shift (slots F1 F2 F3 D1 D2 X G)."),
     _table("fact_goals", "fact", ("game_id", "event_id"),
            "game_id:int event_id:int period:int clock_s:float team_id:text team_venue:text goal_type:text "
@@ -273,19 +315,26 @@ _TABLES = [
            {**_GAME, **_PLAYER, **_TEAM}, "Tracked zone exits (Zone_Entry_Exit / Zone_Exit)."),
     _table("fact_player_game_stats", "fact", ("game_id", "player_id"),
            "game_id:int player_id:text team_id:text team_venue:text jersey:int position:text game_status:text "
-           "goals:int assists:int points:int" + _TRACKED_PLAYER_STATS,
+           "goals:int assists:int points:int" + _TRACKED_PLAYER_STATS + _DASHBOARD_PLAYER_STATS,
            {**_GAME, **_PLAYER, **_TEAM},
            "Per player per game: official goals/assists/points (scoresheet) and tracked stats (events, shifts). "
            "Tracked columns are null when the game is untracked; toi/shift/on-ice columns null without shifts."),
     _table("fact_goalie_game_stats", "fact", ("game_id", "player_id"),
            "game_id:int player_id:text team_id:text game_status:text official_goals_against:int "
-           "shots_against:int saves:int goals_against:int save_pct:float toi_seconds:float",
-           {**_GAME, **_PLAYER, **_TEAM}, "Per goalie per game: tracked shots against, saves, goals against."),
+           "shots_against:int saves:int goals_against:int save_pct:float toi_seconds:float "
+           "date:date player_name:text team_name:text hd_shots_against:int hd_saves:int saves_blocker:int "
+           "saves_butterfly:int saves_chest:int saves_glove:int saves_pad:int saves_scramble:int saves_stick:int "
+           "goals_saved_above_avg:float goalie_war:float goalie_gar_total:float",
+           {**_GAME, **_PLAYER, **_TEAM}, "Per goalie per game: tracked shots against, saves, goals against; "
+           "saves by type from Save events; hd_* only for games with shot locations; war/gar from models."),
     _table("fact_team_game_stats", "fact", ("game_id", "team_id"),
            "game_id:int team_id:text opponent_team_id:text team_venue:text game_status:text "
            "goals:int goals_against:int result:text tracked_goals:int tracked_goals_against:int "
            "shots:int shots_on_goal:int corsi_for:int corsi_against:int fenwick_for:int fenwick_against:int "
-           "faceoff_wins:int faceoff_losses:int giveaways:int takeaways:int zone_entries:int zone_exits:int",
+           "faceoff_wins:int faceoff_losses:int giveaways:int takeaways:int zone_entries:int zone_exits:int "
+           "season_id:text game_type:text team_name:text assists:int points:int sog:int shooting_pct:float "
+           "cf_pct:float blocks:int hits:int plus_minus_total:int avg_game_score:float toi_seconds:float "
+           "xg_for:float war:float gar_total:float avg_adjusted_rating:float",
            {**_GAME, **_TEAM}, "Per team per game: official result and tracked team totals."),
     _table("fact_player_season_stats", "fact", ("season_id", "player_id"),
            "season_id:text player_id:text games_played:int goals:int assists:int points:int tracked_games:int"
@@ -333,6 +382,58 @@ _TABLES = [
            "video_key:text game_id:int video_type_id:text video_url:text period_1_start:float",
            _GAME, "Game videos: the schedule's video_url and the tracker exports' video links (period_1_start: "
            "seconds into the video where period 1 starts)."),
+    # ---------------------------------------------------------------- tracked analytics (dashboard)
+    _table("fact_shot_xy", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int shot_id:text player_id:text team_id:text team_venue:text period:int "
+           "shot_x:float shot_y:float distance_ft:float angle_deg:float box_id:text danger_zone:text "
+           "result:text is_goal:bool",
+           {**_GAME, **_PLAYER, **_TEAM},
+           "Shot attempts with a location (JSON 25.0) and the league's danger zone (dim_rinkcoordzones)."),
+    _table("fact_saves", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int period:int clock_start_s:float team_id:text team_venue:text "
+           "goalie_player_id:text event_type:text save_type:text save_result:text shot_event_id:int "
+           "shot_result:text shooter_player_id:text danger_level:text",
+           {**_GAME, **_TEAM}, "Save events: goalie, save type and result, the shot stopped and its danger."),
+    _table("fact_zone_entry_summary", "fact", ("game_id", "player_id"),
+           "game_id:int player_id:text team_id:text total_entries:int successful_entries:int failed_entries:int "
+           "controlled_entries:int dump_entries:int",
+           {**_GAME, **_PLAYER, **_TEAM}, "Zone entries per player per game (the carrier, event_player_1)."),
+    _table("fact_zone_exit_summary", "fact", ("game_id", "player_id"),
+           "game_id:int player_id:text team_id:text total_exits:int successful_exits:int failed_exits:int "
+           "controlled_exits:int clear_exits:int",
+           {**_GAME, **_PLAYER, **_TEAM}, "Zone exits per player per game (event_player_1)."),
+    _table("fact_player_micro_stats", "fact", ("game_id", "player_id"),
+           "game_id:int player_id:text team_id:text player_name:text" + _MICRO_STATS,
+           {**_GAME, **_PLAYER, **_TEAM}, "Micro stats per player per game from play details and events."),
+    _table("fact_line_combos", "fact", ("game_id", "venue", "combo_type", "forward_combo"),
+           "game_id:int season_id:text venue:text team_id:text home_team_id:text away_team_id:text "
+           "combo_type:text forward_combo:text shifts:int toi_together:float corsi_for:int corsi_against:int "
+           "cf_pct:float goals_for:int goals_against:int",
+           {**_GAME, **_SEASON}, "Forward lines (F1-F3) and defence pairs (D1-D2) on the ice together."),
+    _table("fact_wowy", "fact", ("game_id", "player_1_id", "player_2_id"),
+           "game_id:int season_id:text venue:text home_team_id:text away_team_id:text player_1_id:text "
+           "player_2_id:text toi_together:float toi_apart:float cf_together:int ca_together:int "
+           "cf_pct_together:float cf_apart:int ca_apart:int cf_pct_apart:float cf_pct_delta:float",
+           {**_GAME, **_SEASON}, "Teammate pairs: Corsi share with and without each other (both orders)."),
+    _table("fact_player_qoc_summary", "fact", ("game_id", "player_id"),
+           "game_id:int player_id:text team_venue:text shifts_tracked:int toi_seconds:float "
+           "avg_own_rating:float avg_opp_rating:float rating_diff:float",
+           {**_GAME, **_PLAYER}, "Quality of competition and teammates: skill ratings on the ice, TOI-weighted."),
+    _table("fact_team_zone_time", "fact", ("game_id", "venue"),
+           "game_id:int venue:text team_id:text offensive_zone_events:int neutral_zone_events:int "
+           "defensive_zone_events:int offensive_zone_pct:float neutral_zone_pct:float defensive_zone_pct:float",
+           _GAME, "Tracked events per team per game by zone, from the team's side."),
+    _table("fact_puck_xy_long", "fact", ("game_id", "event_id", "point_number"),
+           "game_id:int event_id:int point_number:int x:float y:float",
+           _GAME, "Every point of the puck's path in an event (JSON 25.0)."),
+    _table("fact_puck_xy_wide", "fact", ("game_id", "event_id"),
+           "game_id:int event_id:int period:int event_type:text event_detail:text point_count:int "
+           + " ".join(f"x_{n}:float y_{n}:float" for n in range(1, 11)),
+           _GAME, "The puck's path per event, its first ten points as columns (JSON 25.0)."),
+    _table("fact_player_xy_long", "fact", ("game_id", "event_id", "seq", "point_number"),
+           "game_id:int event_id:int seq:int point_number:int player_id:text player_name:text jersey:int "
+           "team_venue:text player_role:text x:float y:float",
+           {**_GAME, **_PLAYER}, "Every point of each player's path in an event (JSON 25.0)."),
     # ---------------------------------------------------------------- qa
     _table("qa_game_completeness", "qa", ("game_id",),
            "game_id:int source_file:text home_team_id:text away_team_id:text official_home_goals:int "

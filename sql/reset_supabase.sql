@@ -254,7 +254,7 @@ create table "public"."fact_gameroster" (
 );
 select public.warehouse_access('"public"."fact_gameroster"', true);
 
--- fact fact_events: One row per tracked event. Clocks are seconds remaining in the period.
+-- fact fact_events: One row per tracked event. Clocks are seconds remaining in the period; player_* columns describe event_player_1; shift_id is the shift the event happened in.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
 --   team_id references dim_team(team_id) (checked by the validate job)
 drop table if exists "public"."fact_events" cascade;
@@ -276,6 +276,38 @@ create table "public"."fact_events" (
     "puck_x" double precision,
     "puck_y" double precision,
     "source_file" text,
+    "season_id" text,
+    "home_team_id" text,
+    "away_team_id" text,
+    "home_team" text,
+    "away_team" text,
+    "event_start_min" bigint,
+    "event_start_sec" bigint,
+    "event_end_min" bigint,
+    "event_end_sec" bigint,
+    "time_start_total_seconds" double precision,
+    "event_team_zone" text,
+    "shift_id" bigint,
+    "player_game_number" bigint,
+    "player_name" text,
+    "player_role" text,
+    "player_team" text,
+    "play_detail1" text,
+    "play_detail_2" text,
+    "event_player_ids" text,
+    "opp_player_ids" text,
+    "is_goal" boolean,
+    "is_save" boolean,
+    "is_rebound" boolean,
+    "is_rush" boolean,
+    "is_highlight" boolean,
+    "danger_level" text,
+    "linked_event_key" text,
+    "puck_x_start" double precision,
+    "puck_y_start" double precision,
+    "play_key" text,
+    "sequence_key" text,
+    "running_video_time" double precision,
     constraint "fact_events_pkey" primary key ("game_id", "event_id")
 );
 select public.warehouse_access('"public"."fact_events"', true);
@@ -299,11 +331,12 @@ create table "public"."fact_event_players" (
     "play_detail_1" text,
     "play_detail_2" text,
     "play_success" text,
+    "player_role" text,
     constraint "fact_event_players_pkey" primary key ("game_id", "event_id", "seq")
 );
 select public.warehouse_access('"public"."fact_event_players"', true);
 
--- fact fact_shifts: One row per shift (interval between line changes); strength is home v away skaters.
+-- fact fact_shifts: One row per shift (interval between line changes); strength is home v away skaters; cf/ca/ff/fa/sa and the percentages are the home team's; player_id is empty (one row per shift).
 --   game_id references dim_schedule(game_id) (checked by the validate job)
 drop table if exists "public"."fact_shifts" cascade;
 create table "public"."fact_shifts" (
@@ -321,6 +354,23 @@ create table "public"."fact_shifts" (
     "home_empty_net" boolean,
     "away_empty_net" boolean,
     "source_file" text,
+    "season_id" text,
+    "home_team_id" text,
+    "away_team_id" text,
+    "home_team" text,
+    "away_team" text,
+    "shift_index" bigint,
+    "shift_start_total_seconds" double precision,
+    "shift_end_total_seconds" double precision,
+    "player_id" text,
+    "cf" bigint,
+    "ca" bigint,
+    "ff" bigint,
+    "fa" bigint,
+    "sa" bigint,
+    "cf_pct" double precision,
+    "ff_pct" double precision,
+    "fo_pct" double precision,
     constraint "fact_shifts_pkey" primary key ("game_id", "shift_id")
 );
 select public.warehouse_access('"public"."fact_shifts"', true);
@@ -339,6 +389,8 @@ create table "public"."fact_shift_players" (
     "jersey" bigint,
     "player_id" text,
     "is_goalie" boolean,
+    "is_first_segment" boolean,
+    "logical_shift_number" bigint,
     constraint "fact_shift_players_pkey" primary key ("game_id", "shift_id", "team_venue", "slot")
 );
 select public.warehouse_access('"public"."fact_shift_players"', true);
@@ -492,11 +544,98 @@ create table "public"."fact_player_game_stats" (
     "takeaways" bigint,
     "zone_entries" bigint,
     "zone_exits" bigint,
+    "player_game_id" text,
+    "player_name" text,
+    "team_name" text,
+    "opponent_team_name" text,
+    "date" date,
+    "game_type" text,
+    "season_id" text,
+    "skill_rating" double precision,
+    "pim" bigint,
+    "g" bigint,
+    "a" bigint,
+    "pts" bigint,
+    "primary_assists" bigint,
+    "secondary_assists" bigint,
+    "sog" bigint,
+    "shooting_pct" double precision,
+    "fo_wins" bigint,
+    "fo_losses" bigint,
+    "fo_total" bigint,
+    "fo_pct" double precision,
+    "cf_pct" double precision,
+    "ff_pct" double precision,
+    "cf_pct_rel" double precision,
+    "ff_pct_rel" double precision,
+    "plus_ev" bigint,
+    "minus_ev" bigint,
+    "plus_minus_total" bigint,
+    "goals_per_60" double precision,
+    "assists_per_60" double precision,
+    "points_per_60" double precision,
+    "avg_shift" double precision,
+    "zone_entries_successful" bigint,
+    "zone_exits_successful" bigint,
+    "blocks" bigint,
+    "hits" bigint,
+    "penalties_taken" bigint,
+    "penalties_drawn" bigint,
+    "game_score" double precision,
+    "rush_shots" bigint,
+    "rush_goals" bigint,
+    "rush_assists" bigint,
+    "rush_points" bigint,
+    "rush_involvement" bigint,
+    "rush_off_shot_generated" bigint,
+    "rush_off_goal_generated" bigint,
+    "rush_off_success" double precision,
+    "breakaway_goals" bigint,
+    "backchecks" bigint,
+    "forechecks" bigint,
+    "dekes" bigint,
+    "screens" bigint,
+    "crash_net" bigint,
+    "cutbacks" bigint,
+    "cycles" bigint,
+    "delays" bigint,
+    "drives_corner" bigint,
+    "drives_middle" bigint,
+    "drives_wide" bigint,
+    "drives_total" bigint,
+    "give_and_go" bigint,
+    "poke_checks" bigint,
+    "stick_checks" bigint,
+    "second_touch" bigint,
+    "zone_ent_denials" bigint,
+    "breakouts" bigint,
+    "loose_puck_wins" bigint,
+    "puck_battles_total" bigint,
+    "pass_attempts" bigint,
+    "pass_completed" bigint,
+    "pass_pct" double precision,
+    "puck_recoveries" bigint,
+    "dump_ins" bigint,
+    "bad_giveaways" bigint,
+    "plays_successful" bigint,
+    "plays_unsuccessful" bigint,
+    "play_success_rate" double precision,
+    "primary_def_events" bigint,
+    "support_def_events" bigint,
+    "def_involvement" bigint,
+    "odd_man_rushes" bigint,
+    "rush_xg" double precision,
+    "xg_for" double precision,
+    "war" double precision,
+    "player_rating" double precision,
+    "adjusted_rating" double precision,
+    "performance_index" double precision,
+    "rating_diff" double precision,
     constraint "fact_player_game_stats_pkey" primary key ("game_id", "player_id")
 );
 select public.warehouse_access('"public"."fact_player_game_stats"', true);
 
--- fact fact_goalie_game_stats: Per goalie per game: tracked shots against, saves, goals against.
+-- fact fact_goalie_game_stats: Per goalie per game: tracked shots against, saves, goals against; saves by type from Save events; hd_* only for games with shot locations; war/gar from models.
 --   game_id references dim_schedule(game_id) (checked by the validate job)
 --   player_id references dim_player(player_id) (checked by the validate job)
 --   team_id references dim_team(team_id) (checked by the validate job)
@@ -512,6 +651,21 @@ create table "public"."fact_goalie_game_stats" (
     "goals_against" bigint,
     "save_pct" double precision,
     "toi_seconds" double precision,
+    "date" date,
+    "player_name" text,
+    "team_name" text,
+    "hd_shots_against" bigint,
+    "hd_saves" bigint,
+    "saves_blocker" bigint,
+    "saves_butterfly" bigint,
+    "saves_chest" bigint,
+    "saves_glove" bigint,
+    "saves_pad" bigint,
+    "saves_scramble" bigint,
+    "saves_stick" bigint,
+    "goals_saved_above_avg" double precision,
+    "goalie_war" double precision,
+    "goalie_gar_total" double precision,
     constraint "fact_goalie_game_stats_pkey" primary key ("game_id", "player_id")
 );
 select public.warehouse_access('"public"."fact_goalie_game_stats"', true);
@@ -543,6 +697,23 @@ create table "public"."fact_team_game_stats" (
     "takeaways" bigint,
     "zone_entries" bigint,
     "zone_exits" bigint,
+    "season_id" text,
+    "game_type" text,
+    "team_name" text,
+    "assists" bigint,
+    "points" bigint,
+    "sog" bigint,
+    "shooting_pct" double precision,
+    "cf_pct" double precision,
+    "blocks" bigint,
+    "hits" bigint,
+    "plus_minus_total" bigint,
+    "avg_game_score" double precision,
+    "toi_seconds" double precision,
+    "xg_for" double precision,
+    "war" double precision,
+    "gar_total" double precision,
+    "avg_adjusted_rating" double precision,
     constraint "fact_team_game_stats_pkey" primary key ("game_id", "team_id")
 );
 select public.warehouse_access('"public"."fact_team_game_stats"', true);
@@ -752,6 +923,287 @@ create table "public"."fact_video" (
     constraint "fact_video_pkey" primary key ("video_key")
 );
 select public.warehouse_access('"public"."fact_video"', true);
+
+-- fact fact_shot_xy: Shot attempts with a location (JSON 25.0) and the league's danger zone (dim_rinkcoordzones).
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   player_id references dim_player(player_id) (checked by the validate job)
+--   team_id references dim_team(team_id) (checked by the validate job)
+drop table if exists "public"."fact_shot_xy" cascade;
+create table "public"."fact_shot_xy" (
+    "game_id" bigint not null,
+    "event_id" bigint not null,
+    "shot_id" text,
+    "player_id" text,
+    "team_id" text,
+    "team_venue" text,
+    "period" bigint,
+    "shot_x" double precision,
+    "shot_y" double precision,
+    "distance_ft" double precision,
+    "angle_deg" double precision,
+    "box_id" text,
+    "danger_zone" text,
+    "result" text,
+    "is_goal" boolean,
+    constraint "fact_shot_xy_pkey" primary key ("game_id", "event_id")
+);
+select public.warehouse_access('"public"."fact_shot_xy"', true);
+
+-- fact fact_saves: Save events: goalie, save type and result, the shot stopped and its danger.
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   team_id references dim_team(team_id) (checked by the validate job)
+drop table if exists "public"."fact_saves" cascade;
+create table "public"."fact_saves" (
+    "game_id" bigint not null,
+    "event_id" bigint not null,
+    "period" bigint,
+    "clock_start_s" double precision,
+    "team_id" text,
+    "team_venue" text,
+    "goalie_player_id" text,
+    "event_type" text,
+    "save_type" text,
+    "save_result" text,
+    "shot_event_id" bigint,
+    "shot_result" text,
+    "shooter_player_id" text,
+    "danger_level" text,
+    constraint "fact_saves_pkey" primary key ("game_id", "event_id")
+);
+select public.warehouse_access('"public"."fact_saves"', true);
+
+-- fact fact_zone_entry_summary: Zone entries per player per game (the carrier, event_player_1).
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   player_id references dim_player(player_id) (checked by the validate job)
+--   team_id references dim_team(team_id) (checked by the validate job)
+drop table if exists "public"."fact_zone_entry_summary" cascade;
+create table "public"."fact_zone_entry_summary" (
+    "game_id" bigint not null,
+    "player_id" text not null,
+    "team_id" text,
+    "total_entries" bigint,
+    "successful_entries" bigint,
+    "failed_entries" bigint,
+    "controlled_entries" bigint,
+    "dump_entries" bigint,
+    constraint "fact_zone_entry_summary_pkey" primary key ("game_id", "player_id")
+);
+select public.warehouse_access('"public"."fact_zone_entry_summary"', true);
+
+-- fact fact_zone_exit_summary: Zone exits per player per game (event_player_1).
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   player_id references dim_player(player_id) (checked by the validate job)
+--   team_id references dim_team(team_id) (checked by the validate job)
+drop table if exists "public"."fact_zone_exit_summary" cascade;
+create table "public"."fact_zone_exit_summary" (
+    "game_id" bigint not null,
+    "player_id" text not null,
+    "team_id" text,
+    "total_exits" bigint,
+    "successful_exits" bigint,
+    "failed_exits" bigint,
+    "controlled_exits" bigint,
+    "clear_exits" bigint,
+    constraint "fact_zone_exit_summary_pkey" primary key ("game_id", "player_id")
+);
+select public.warehouse_access('"public"."fact_zone_exit_summary"', true);
+
+-- fact fact_player_micro_stats: Micro stats per player per game from play details and events.
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   player_id references dim_player(player_id) (checked by the validate job)
+--   team_id references dim_team(team_id) (checked by the validate job)
+drop table if exists "public"."fact_player_micro_stats" cascade;
+create table "public"."fact_player_micro_stats" (
+    "game_id" bigint not null,
+    "player_id" text not null,
+    "team_id" text,
+    "player_name" text,
+    "backchecks" bigint,
+    "forechecks" bigint,
+    "dekes" bigint,
+    "screens" bigint,
+    "crash_net" bigint,
+    "cutbacks" bigint,
+    "cycles" bigint,
+    "delays" bigint,
+    "drives_corner" bigint,
+    "drives_middle" bigint,
+    "drives_wide" bigint,
+    "drives_total" bigint,
+    "give_and_go" bigint,
+    "poke_checks" bigint,
+    "stick_checks" bigint,
+    "second_touch" bigint,
+    "zone_ent_denials" bigint,
+    "breakouts" bigint,
+    "loose_puck_wins" bigint,
+    "puck_battles_total" bigint,
+    "pass_attempts" bigint,
+    "pass_completed" bigint,
+    "pass_pct" double precision,
+    "puck_recoveries" bigint,
+    "dump_ins" bigint,
+    "bad_giveaways" bigint,
+    "blocks" bigint,
+    "plays_successful" bigint,
+    "plays_unsuccessful" bigint,
+    "play_success_rate" double precision,
+    "primary_def_events" bigint,
+    "support_def_events" bigint,
+    "def_involvement" bigint,
+    constraint "fact_player_micro_stats_pkey" primary key ("game_id", "player_id")
+);
+select public.warehouse_access('"public"."fact_player_micro_stats"', true);
+
+-- fact fact_line_combos: Forward lines (F1-F3) and defence pairs (D1-D2) on the ice together.
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   season_id references dim_season(season_id) (checked by the validate job)
+drop table if exists "public"."fact_line_combos" cascade;
+create table "public"."fact_line_combos" (
+    "game_id" bigint not null,
+    "season_id" text,
+    "venue" text not null,
+    "team_id" text,
+    "home_team_id" text,
+    "away_team_id" text,
+    "combo_type" text not null,
+    "forward_combo" text not null,
+    "shifts" bigint,
+    "toi_together" double precision,
+    "corsi_for" bigint,
+    "corsi_against" bigint,
+    "cf_pct" double precision,
+    "goals_for" bigint,
+    "goals_against" bigint,
+    constraint "fact_line_combos_pkey" primary key ("game_id", "venue", "combo_type", "forward_combo")
+);
+select public.warehouse_access('"public"."fact_line_combos"', true);
+
+-- fact fact_wowy: Teammate pairs: Corsi share with and without each other (both orders).
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   season_id references dim_season(season_id) (checked by the validate job)
+drop table if exists "public"."fact_wowy" cascade;
+create table "public"."fact_wowy" (
+    "game_id" bigint not null,
+    "season_id" text,
+    "venue" text,
+    "home_team_id" text,
+    "away_team_id" text,
+    "player_1_id" text not null,
+    "player_2_id" text not null,
+    "toi_together" double precision,
+    "toi_apart" double precision,
+    "cf_together" bigint,
+    "ca_together" bigint,
+    "cf_pct_together" double precision,
+    "cf_apart" bigint,
+    "ca_apart" bigint,
+    "cf_pct_apart" double precision,
+    "cf_pct_delta" double precision,
+    constraint "fact_wowy_pkey" primary key ("game_id", "player_1_id", "player_2_id")
+);
+select public.warehouse_access('"public"."fact_wowy"', true);
+
+-- fact fact_player_qoc_summary: Quality of competition and teammates: skill ratings on the ice, TOI-weighted.
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   player_id references dim_player(player_id) (checked by the validate job)
+drop table if exists "public"."fact_player_qoc_summary" cascade;
+create table "public"."fact_player_qoc_summary" (
+    "game_id" bigint not null,
+    "player_id" text not null,
+    "team_venue" text,
+    "shifts_tracked" bigint,
+    "toi_seconds" double precision,
+    "avg_own_rating" double precision,
+    "avg_opp_rating" double precision,
+    "rating_diff" double precision,
+    constraint "fact_player_qoc_summary_pkey" primary key ("game_id", "player_id")
+);
+select public.warehouse_access('"public"."fact_player_qoc_summary"', true);
+
+-- fact fact_team_zone_time: Tracked events per team per game by zone, from the team's side.
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+drop table if exists "public"."fact_team_zone_time" cascade;
+create table "public"."fact_team_zone_time" (
+    "game_id" bigint not null,
+    "venue" text not null,
+    "team_id" text,
+    "offensive_zone_events" bigint,
+    "neutral_zone_events" bigint,
+    "defensive_zone_events" bigint,
+    "offensive_zone_pct" double precision,
+    "neutral_zone_pct" double precision,
+    "defensive_zone_pct" double precision,
+    constraint "fact_team_zone_time_pkey" primary key ("game_id", "venue")
+);
+select public.warehouse_access('"public"."fact_team_zone_time"', true);
+
+-- fact fact_puck_xy_long: Every point of the puck's path in an event (JSON 25.0).
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+drop table if exists "public"."fact_puck_xy_long" cascade;
+create table "public"."fact_puck_xy_long" (
+    "game_id" bigint not null,
+    "event_id" bigint not null,
+    "point_number" bigint not null,
+    "x" double precision,
+    "y" double precision,
+    constraint "fact_puck_xy_long_pkey" primary key ("game_id", "event_id", "point_number")
+);
+select public.warehouse_access('"public"."fact_puck_xy_long"', true);
+
+-- fact fact_puck_xy_wide: The puck's path per event, its first ten points as columns (JSON 25.0).
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+drop table if exists "public"."fact_puck_xy_wide" cascade;
+create table "public"."fact_puck_xy_wide" (
+    "game_id" bigint not null,
+    "event_id" bigint not null,
+    "period" bigint,
+    "event_type" text,
+    "event_detail" text,
+    "point_count" bigint,
+    "x_1" double precision,
+    "y_1" double precision,
+    "x_2" double precision,
+    "y_2" double precision,
+    "x_3" double precision,
+    "y_3" double precision,
+    "x_4" double precision,
+    "y_4" double precision,
+    "x_5" double precision,
+    "y_5" double precision,
+    "x_6" double precision,
+    "y_6" double precision,
+    "x_7" double precision,
+    "y_7" double precision,
+    "x_8" double precision,
+    "y_8" double precision,
+    "x_9" double precision,
+    "y_9" double precision,
+    "x_10" double precision,
+    "y_10" double precision,
+    constraint "fact_puck_xy_wide_pkey" primary key ("game_id", "event_id")
+);
+select public.warehouse_access('"public"."fact_puck_xy_wide"', true);
+
+-- fact fact_player_xy_long: Every point of each player's path in an event (JSON 25.0).
+--   game_id references dim_schedule(game_id) (checked by the validate job)
+--   player_id references dim_player(player_id) (checked by the validate job)
+drop table if exists "public"."fact_player_xy_long" cascade;
+create table "public"."fact_player_xy_long" (
+    "game_id" bigint not null,
+    "event_id" bigint not null,
+    "seq" bigint not null,
+    "point_number" bigint not null,
+    "player_id" text,
+    "player_name" text,
+    "jersey" bigint,
+    "team_venue" text,
+    "player_role" text,
+    "x" double precision,
+    "y" double precision,
+    constraint "fact_player_xy_long_pkey" primary key ("game_id", "event_id", "seq", "point_number")
+);
+select public.warehouse_access('"public"."fact_player_xy_long"', true);
 
 -- qa qa_game_completeness: Per game: tracked vs official goals; status complete / partial / untracked.
 --   game_id references dim_schedule(game_id) (checked by the validate job)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from etl.builders.resolve import Resolved
 from etl.issues import Issues
+from etl.summary import assist_marks, linked_assists  # noqa: F401  (re-exported for the builders)
 
 NET_X = 89.0  # goal lines at x = +-89 ft on a 200 x 85 rink centred at (0, 0)
 
@@ -115,37 +116,6 @@ def fact_shots(r: Resolved) -> pd.DataFrame:
     return shots
 
 
-def assist_marks(events: pd.DataFrame, event_players: pd.DataFrame) -> pd.DataFrame:
-    """Player rows whose play detail names an assist, with its kind (1 primary, 2 secondary)."""
-    ep = event_players.loc[event_players["play_detail_1"].notna() | event_players["play_detail_2"].notna()]
-    marks = ep["play_detail_1"].fillna("") + " " + ep["play_detail_2"].fillna("")
-    kind = np.select([marks.str.contains("AssistPrimary", regex=False),
-                      marks.str.contains("AssistSecondary", regex=False)], [1, 2], 0)
-    cols = [c for c in ("game_id", "event_id", "player_id", "jersey", "team_id", "team_venue") if c in ep.columns]
-    a = ep.loc[kind > 0, cols].copy()
-    a["assist_kind"] = kind[kind > 0]
-    return a.merge(events[["game_id", "event_id", "period"]], on=["game_id", "event_id"], how="left")
-
-
-def linked_assists(events: pd.DataFrame, event_players: pd.DataFrame) -> pd.DataFrame:
-    """Assist marks linked to the goal they set up: the next 'Goal' event of the same team in the same period
-    (by event order). One row per (goal, kind, player); a mark not followed by such a goal has goal_event_id
-    null. A player marked twice for the same goal is credited once."""
-    a = assist_marks(events, event_players)
-    goals = events.loc[events["event_type"] == "Goal", ["game_id", "event_id", "team_venue", "period"]]
-    if a.empty:
-        return a.assign(goal_event_id=pd.Series(dtype="Int64"))
-    left = a.assign(order=a["event_id"].astype("int64"), gv=a["team_venue"].fillna("?")).sort_values("order")
-    right = goals.rename(columns={"event_id": "goal_event_id", "period": "goal_period"})
-    right = right.assign(order=right["goal_event_id"].astype("int64"), gv=right["team_venue"].fillna("?"))
-    right = right.drop(columns=["team_venue"]).sort_values("order")
-    m = pd.merge_asof(left, right, on="order", by=["game_id", "gv"], direction="forward")
-    ok = m["goal_event_id"].notna() & (m["goal_period"] == m["period"])
-    m["goal_event_id"] = m["goal_event_id"].where(ok)
-    linked = m.loc[ok].drop_duplicates(["game_id", "goal_event_id", "assist_kind", "jersey", "team_venue"])
-    return pd.concat([linked, m.loc[~ok]], ignore_index=True).drop(columns=["order", "gv", "goal_period"])
-
-
 def fact_goals(r: Resolved, shifts_onice: pd.DataFrame | None, issues: Issues,
                assists: pd.DataFrame | None = None) -> pd.DataFrame:
     """``assists``: linked_assists(r.events, r.event_players) when the caller has it already."""
@@ -222,7 +192,7 @@ def _zone(r: Resolved, detail: str, kind_col: str) -> pd.DataFrame:
     z = ev.loc[m, ["game_id", "event_id", "period", "clock_start_s", "team_id", "event_detail", "event_detail_2",
                    "success"]].rename(columns={"clock_start_s": "clock_s"})
     z[kind_col] = z["event_detail_2"]
-    failed = z["event_detail"].str.endswith("_Failed")
+    failed = z["event_detail"].str.lower().str.endswith("failed")  # 'Zone_Entry_Failed', 'Zone_Entryfailed'
     z["success"] = (~failed) & z["success"].fillna(True).astype(bool)
     z = z.merge(_player(r.event_players, "event", 1, "p"), on=["game_id", "event_id"], how="left")
     return z.rename(columns={"p_player_id": "player_id", "p_jersey": "jersey"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from etl.builders.events import linked_assists
+from etl.summary import SUMMARY_STATS
 from etl.builders.resolve import Resolved
 from etl.issues import Issues
 
@@ -97,36 +97,6 @@ def scoresheet_disagreements(pgs: pd.DataFrame, completeness: pd.DataFrame, sour
             + d[f"official_{side}_goals"].map(_i) + " goals, tracking " + d[f"tracked_{side}_goals"].map(_i),
             "action": "game marked partial; official goals kept, tracked stats excluded from season totals",
         }))
-
-
-SUMMARY_STATS = ["goals", "primary_assists", "secondary_assists", "shots", "toi_seconds"]
-
-
-def tracked_summary(events: pd.DataFrame, event_players: pd.DataFrame, shifts: pd.DataFrame,
-                    shift_players: pd.DataFrame) -> pd.DataFrame:
-    """Per (team_venue, jersey) of one file: goals, primary/secondary assists, shot attempts and TOI, with the
-    same definitions as the game stats (docs/stats.md). Used to compare two files of the same game."""
-    ep = event_players.dropna(subset=["jersey"])
-    first = ep.loc[(ep["side"] == "event") & (ep["role_number"] == 1)].drop_duplicates("event_id")
-    first = first.merge(events[["event_id", "event_type"]], on="event_id")
-    key = ["team_venue", "jersey"]
-    la = linked_assists(events, event_players)
-    la = la.loc[la["goal_event_id"].notna()]
-    dur = (shifts["clock_start_s"] - shifts["clock_end_s"]).clip(lower=0)
-    sp = shift_players.drop_duplicates(["shift_id", "team_venue", "jersey"]).merge(
-        shifts[["shift_id"]].assign(d=dur.to_numpy()), on="shift_id")
-    parts = [
-        first.loc[first["event_type"] == "Goal"].groupby(key).size().rename("goals"),
-        la.loc[la["assist_kind"] == 1].groupby(key).size().rename("primary_assists"),
-        la.loc[la["assist_kind"] == 2].groupby(key).size().rename("secondary_assists"),
-        first.loc[first["event_type"] == "Shot"].groupby(key).size().rename("shots"),
-        sp.groupby(key)["d"].sum().rename("toi_seconds"),
-    ]
-    out = pd.concat(parts, axis=1).fillna(0)
-    for col in SUMMARY_STATS:
-        if col not in out.columns:
-            out[col] = 0.0
-    return out[SUMMARY_STATS]
 
 
 def align_sides(reference: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:

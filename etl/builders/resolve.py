@@ -5,7 +5,8 @@
   disagrees is reported, not followed.
 - ``resolve_tracking``: concatenates tracked games, swaps a tracker's home/away sides when its players'
   jerseys match the scoresheet only the other way round, and maps (game, side, jersey) to player_id
-  (scoresheet first, then the tracker file's own roster). Unknown jerseys are kept and reported.
+  (scoresheet first, then the tracker file's own roster, then the one player of the game who wears the number,
+  reported). Unknown jerseys are kept and reported.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl.canonical import EVENT_COLUMNS, EVENT_PLAYER_COLUMNS, SHIFT_COLUMNS, SHIFT_PLAYER_COLUMNS, TrackedGame
+from etl.canonical import (EVENT_COLUMNS, EVENT_PLAYER_COLUMNS, SHIFT_COLUMNS, SHIFT_PLAYER_COLUMNS, XY_COLUMNS,
+                           TrackedGame)
 from etl.issues import Issues
 from etl.readers.league_workbook import League
 
@@ -93,8 +95,26 @@ def games_frame(league: League, issues: Issues) -> pd.DataFrame:
             + "-" + s["ros_away_goals"].astype(int).astype(str),
             "action": "official goals taken from the scoresheet",
         }))
-    return g[["game_id", "season_id", "date", "home_team_id", "away_team_id", "official_home_goals",
+    g["game_type"] = (sched["game_type"].astype("str").where(sched["game_type"].notna()).to_numpy()
+                      if "game_type" in sched.columns else None)
+    return g[["game_id", "season_id", "date", "game_type", "home_team_id", "away_team_id", "official_home_goals",
               "official_away_goals", "has_scoresheet"]]
+
+
+def player_names(league: League) -> pd.DataFrame:
+    """player_id -> player_name (the workbook's full name) and skill_rating, one row per player."""
+    p = league.sheet("dim_player")
+    col = lambda c: p[c] if c in p.columns else pd.Series(None, index=p.index, dtype=object)  # noqa: E731
+    out = pd.DataFrame({"player_id": col("player_id").astype("str"), "player_name": col("player_full_name"),
+                        "skill_rating": pd.to_numeric(col("current_skill_rating"), errors="coerce")})
+    return out.loc[col("player_id").notna()].drop_duplicates("player_id").reset_index(drop=True)
+
+
+def team_names(league: League) -> pd.DataFrame:
+    """team_id -> team_name, one row per team."""
+    t = league.sheet("dim_team")
+    out = pd.DataFrame({"team_id": t["team_id"].astype("str"), "team_name": t["team_name"]})
+    return out.loc[t["team_id"].notna()].drop_duplicates("team_id").reset_index(drop=True)
 
 
 def roster_venues(roster: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
@@ -116,6 +136,7 @@ class Resolved:
     event_players: pd.DataFrame
     shifts: pd.DataFrame
     shift_players: pd.DataFrame
+    xy: pd.DataFrame  # puck and player paths (canonical XY_COLUMNS)
     sources: dict[int, str]
     swapped: set[int]
 
@@ -136,11 +157,14 @@ def resolve_tracking(
     sp = _concat([t.shift_players for t in tracked], SHIFT_PLAYER_COLUMNS)
     tr = _concat([t.roster for t in tracked], {"game_id": "Int64", "team_venue": "str", "jersey": "Int64",
                                                 "player_id": "str"})
+    xy = _concat([t.xy for t in tracked], XY_COLUMNS)
     sources = {t.game_id: t.source_file for t in tracked}
 
     off = roster.loc[roster["jersey"].notna() & roster["game_id"].isin(list(sources)),
                      ["game_id", "team_venue", "jersey", "player_id"]].copy()
     off["jersey"] = off["jersey"].astype("int64")
+    worn = off.drop_duplicates(["game_id", "jersey", "player_id"])
+    only = worn.drop_duplicates(["game_id", "jersey"], keep=False)[["game_id", "jersey", "player_id"]]
     off = off.drop_duplicates(["game_id", "team_venue", "jersey"])
 
     # 1. sides: swap a tracker's home/away when its jerseys match the scoresheet only swapped
@@ -161,10 +185,13 @@ def resolve_tracking(
     sp = sp.merge(venue_team, on=["game_id", "team_venue"], how="left")
 
     # 3. player ids: scoresheet, then the tracker's roster, then an id the tracker wrote inline
-    ep = _player_ids(ep, off, tr)
-    sp = _player_ids(sp, off, tr)
+    ep = _player_ids(ep, off, tr, only)
+    sp = _player_ids(sp, off, tr, only)
+    _report_other_team_jerseys(ep, sp, sources, issues)
     _report_unknown_jerseys(ep, sp, off, sources, issues)
-    return Resolved(ev, ep, sh, sp, sources, swap)
+    ep = ep.drop(columns=["other_team_jersey"])
+    sp = sp.drop(columns=["other_team_jersey"])
+    return Resolved(ev, ep, sh, sp, xy, sources, swap)
 
 
 def _side_swaps(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: dict[int, str],
@@ -188,9 +215,14 @@ def _side_swaps(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: 
     return {int(g) for g in swapped}
 
 
-def _player_ids(df: pd.DataFrame, off: pd.DataFrame, tracker_roster: pd.DataFrame) -> pd.DataFrame:
+def _player_ids(df: pd.DataFrame, off: pd.DataFrame, tracker_roster: pd.DataFrame,
+                only: pd.DataFrame) -> pd.DataFrame:
+    """player_id per row: the scoresheet of the row's team, then the tracker's roster, then an inline id, then
+    the one player of the game (either team) who wears that number: a jersey on the wrong team label.
+    ``other_team_jersey`` marks the rows resolved the last way (reported, then dropped by the caller)."""
     if df.empty:
         df["player_id"] = pd.Series(dtype="str")
+        df["other_team_jersey"] = pd.Series(dtype="bool")
         return df
     inline = df["player_id"] if "player_id" in df.columns else pd.Series(np.nan, index=df.index)
     df = df.drop(columns=["player_id"], errors="ignore")
@@ -203,7 +235,37 @@ def _player_ids(df: pd.DataFrame, off: pd.DataFrame, tracker_roster: pd.DataFram
         pid = pid.fillna(key.merge(tr, on=["game_id", "team_venue", "jersey"], how="left")["player_id"])
     df["player_id"] = pid.fillna(pd.Series(inline.to_numpy(), index=pid.index)).astype("str").to_numpy()
     df["player_id"] = df["player_id"].where(~df["player_id"].isin(["nan", "None", ""]))
+    unresolved = df["player_id"].isna() & df["jersey"].notna()
+    df["other_team_jersey"] = False
+    if unresolved.any():
+        o = only.astype({"game_id": "Int64", "jersey": "Int64"})
+        found = key.loc[unresolved, ["game_id", "jersey"]].merge(o, on=["game_id", "jersey"], how="left")
+        hit = found["player_id"].notna().to_numpy()
+        rows = df.index[unresolved][hit]
+        df.loc[rows, "player_id"] = found["player_id"].to_numpy()[hit]
+        df.loc[rows, "other_team_jersey"] = True
     return df
+
+
+def _report_other_team_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, sources: dict[int, str],
+                               issues: Issues) -> None:
+    """One issue per game/team label/jersey credited to the other team's player who wears the number."""
+    for df, sheet in ((ep, "events"), (sp, "shifts")):
+        u = df.loc[df["other_team_jersey"]]
+        if u.empty:
+            continue
+        first_row = u["row"] if "row" in u.columns else pd.Series(np.nan, index=u.index)
+        u = u.assign(first_row=first_row, team_venue=u["team_venue"].fillna("no team label"))
+        agg = u.groupby(["game_id", "team_venue", "jersey", "player_id"], as_index=False).agg(
+            n=("jersey", "size"), row=("first_row", "min"))
+        issues.add_frame(pd.DataFrame({
+            "game_id": agg["game_id"], "file": agg["game_id"].map(lambda g: sources.get(int(g))), "sheet": sheet,
+            "row": agg["row"], "column": "jersey", "category": "jersey_on_other_team", "severity": "warning",
+            "message": "jersey " + agg["jersey"].astype(str) + " (" + agg["team_venue"].astype(str)
+            + ") is not on its team's roster; the one player of the game with this number is "
+            + agg["player_id"].astype(str) + " (" + agg["n"].astype(str) + " rows)",
+            "action": "rows credited to " + agg["player_id"].astype(str) + " (team label kept as written)",
+        }))
 
 
 def _report_unknown_jerseys(ep: pd.DataFrame, sp: pd.DataFrame, off: pd.DataFrame, sources: dict[int, str],

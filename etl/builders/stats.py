@@ -19,28 +19,63 @@ TRACKED_SHIFT_STATS = ["corsi_for", "corsi_against", "fenwick_for", "fenwick_aga
                        "plus_minus", "plus_minus_ev"]
 
 
-def on_ice(r: Resolved, shifts: pd.DataFrame, event_types: tuple[str, ...] = ("Shot", "Goal")) -> pd.DataFrame:
-    """Players on the ice at each event of the given types, found by the shift whose clock interval holds it.
+GOALIE_STOP = "Goalie Stopped"  # shift stop types 'Home Goalie Stopped (after Away SOG)', ...
 
-    An event at a shift boundary belongs to the shift that ends there when it is a goal (the goal ends the
-    shift) and to the shift that starts there otherwise (e.g. the faceoff after a stoppage).
-    """
-    ev = r.events.loc[r.events["event_type"].isin(event_types) & r.events["clock_start_s"].notna(),
-                      ["game_id", "event_id", "period", "clock_start_s", "event_type"]]
+
+def event_shifts(events: pd.DataFrame, shifts: pd.DataFrame) -> pd.DataFrame:
+    """The shift each event happened in: (game_id, event_id, shift_id) for events inside a shift's clock interval
+    (same period, start >= event clock >= end).
+
+    At a boundary (the clock where one shift ends and the next starts) an event belongs to the shift it ends:
+    a goal, or a shot or save when the ending shift's stop type is a goalie stop (the stop type says a shot on
+    goal ended it); any other event belongs to the shift that starts there (the faceoff after a stoppage).
+    Found with two sorted as-of joins (the latest shift ending at or before the clock, the earliest starting
+    at or after it), so it costs a sort, not events x shifts."""
+    ev = events.loc[events["clock_start_s"].notna() & events["period"].notna(),
+                    ["game_id", "event_id", "period", "clock_start_s", "event_type"]]
     sh = shifts.loc[shifts["period"].notna() & shifts["clock_start_s"].notna() & shifts["clock_end_s"].notna(),
-                    ["game_id", "shift_id", "period", "clock_start_s", "clock_end_s", "home_skaters", "away_skaters"]]
-    sh = sh.rename(columns={"clock_start_s": "s_start", "clock_end_s": "s_end"})
-    m = ev.merge(sh, on=["game_id", "period"], how="inner")
-    m = m.loc[(m["s_end"] <= m["clock_start_s"]) & (m["clock_start_s"] <= m["s_start"])]
+                    ["game_id", "shift_id", "period", "clock_start_s", "clock_end_s", "stop_type"]]
+    out_cols = ["game_id", "event_id", "shift_id"]
+    if ev.empty or sh.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in out_cols})
+    ev = ev.astype({"game_id": "int64", "period": "int64"}).assign(c=ev["clock_start_s"].astype("float64"))
+    sh = sh.astype({"game_id": "int64", "period": "int64"}).rename(
+        columns={"clock_start_s": "s_start", "clock_end_s": "s_end"})
+    sh = sh.loc[sh["s_start"] > sh["s_end"]]  # a shift of no duration (start = end) holds no event
+    by = ["game_id", "period"]
+    ending = pd.merge_asof(ev.sort_values("c"), sh.sort_values("s_end"), left_on="c", right_on="s_end", by=by,
+                           direction="backward")
+    ending = ending.loc[ending["c"] <= ending["s_start"]]
+    starting = pd.merge_asof(ev.sort_values("c"), sh[by + ["shift_id", "s_start", "s_end"]].sort_values("s_start"),
+                             left_on="c", right_on="s_start", by=by, direction="forward")
+    starting = starting.loc[starting["s_end"] <= starting["c"]]
+    key = ["game_id", "event_id"]
+    both = ending[key + ["event_type", "shift_id", "stop_type", "s_end"]].merge(
+        starting[key + ["shift_id"]].rename(columns={"shift_id": "start_shift"}), on=key, how="outer")
+    stop = both["stop_type"].fillna("").str.contains(GOALIE_STOP, regex=False)
+    ends_it = (both["event_type"] == "Goal") | (both["event_type"].isin(["Shot", "Save"]) & stop)
+    pick_end = both["shift_id"].notna() & (ends_it | both["start_shift"].isna())
+    both["chosen"] = both["shift_id"].where(pick_end, both["start_shift"])
+    out = both.loc[both["chosen"].notna(), key + ["chosen"]].rename(columns={"chosen": "shift_id"})
+    return out.astype({"shift_id": "Int64"}).sort_values(key).reset_index(drop=True)
+
+
+def on_ice(r: Resolved, shifts: pd.DataFrame, event_types: tuple[str, ...] = ("Shot", "Goal"),
+           at_event: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Players on the ice at each event of the given types: the players of its shift (``event_shifts``).
+    ``at_event``: event_shifts(r.events, shifts) when the caller has it already."""
+    ev = r.events.loc[r.events["event_type"].isin(event_types), ["game_id", "event_id"]]
+    at = event_shifts(r.events, shifts) if at_event is None else at_event
+    m = ev.astype({"game_id": "int64", "event_id": "int64"}).merge(at, on=["game_id", "event_id"])
     if m.empty:
         return pd.DataFrame(columns=["game_id", "event_id", "shift_id", "team_venue", "player_id", "jersey",
                                      "is_goalie", "home_skaters", "away_skaters"])
-    is_goal = m["event_type"] == "Goal"
-    m = m.assign(order=np.where(is_goal, -m["s_start"], m["s_start"]))
-    m = m.sort_values(["game_id", "event_id", "order"]).drop_duplicates(["game_id", "event_id"], keep="first")
-    sp = r.shift_players[["game_id", "shift_id", "team_venue", "slot", "player_id", "jersey"]]
-    out = m[["game_id", "event_id", "shift_id", "home_skaters", "away_skaters"]].merge(
-        sp, on=["game_id", "shift_id"], how="inner")
+    man = shifts[["game_id", "shift_id", "home_skaters", "away_skaters"]].astype({"game_id": "int64",
+                                                                                  "shift_id": "Int64"})
+    m = m.merge(man, on=["game_id", "shift_id"], how="left")
+    sp = r.shift_players[["game_id", "shift_id", "team_venue", "slot", "player_id", "jersey"]].astype(
+        {"game_id": "int64", "shift_id": "Int64"})
+    out = m.merge(sp, on=["game_id", "shift_id"], how="inner")
     out["is_goalie"] = out["slot"] == "G"
     return out
 
@@ -142,9 +177,11 @@ def player_game_stats(official: pd.DataFrame, tracked: pd.DataFrame, player_team
 
 
 def goalie_game_stats(official: pd.DataFrame, shots: pd.DataFrame, goals: pd.DataFrame, onice: pd.DataFrame,
-                      status: pd.DataFrame, toi: pd.DataFrame) -> pd.DataFrame:
+                      status: pd.DataFrame, toi: pd.DataFrame, danger: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tracked shots against / saves / goals against per goalie; each on-goal attempt and goal is charged to the
-    goalie on the ice (shifts), or to the team's scoresheet goalie when the game has no usable shifts."""
+    goalie on the ice (shifts), or to the team's scoresheet goalie when the game has no usable shifts.
+    ``danger`` (game_id, event_id, danger): hd_shots_against / hd_saves count the 'high' ones, in games
+    whose shots have locations (null elsewhere)."""
     gk = official.loc[official["position"] == "Goalie", ["game_id", "player_id", "team_id", "team_venue",
                                                          "goals_against"]]
     gk = gk.rename(columns={"goals_against": "official_goals_against"})
@@ -160,8 +197,18 @@ def goalie_game_stats(official: pd.DataFrame, shots: pd.DataFrame, goals: pd.Dat
     against = against.merge(primary.rename(columns={"team_venue": "def_venue", "player_id": "roster_goalie"}),
                             on=["game_id", "def_venue"], how="left")
     against["player_id"] = against["net_player"].fillna(against["roster_goalie"])
-    agg = against.dropna(subset=["player_id"]).groupby(KEY)[["save", "goal"]].sum()
-    agg = agg.rename(columns={"save": "saves", "goal": "goals_against"}).reset_index()
+    located: set[int] = set()
+    if danger is not None and len(danger):
+        against = against.astype({"game_id": "int64", "event_id": "int64"}).merge(
+            danger, on=["game_id", "event_id"], how="left")
+        located = set(danger["game_id"].astype("int64"))
+        high = (against["danger"] == "high").astype("int64")
+        against = against.assign(hd=high, hd_save=high * against["save"])
+    else:
+        against = against.assign(hd=0, hd_save=0)
+    agg = against.dropna(subset=["player_id"]).groupby(KEY)[["save", "goal", "hd", "hd_save"]].sum()
+    agg = agg.rename(columns={"save": "saves", "goal": "goals_against", "hd": "hd_shots_against",
+                              "hd_save": "hd_saves"}).reset_index()
     df = gk.merge(agg, on=KEY, how="outer").merge(status, on="game_id", how="left")
     df = df.merge(toi, on=KEY, how="left")
     df["game_status"] = df["game_status"].fillna("untracked")
@@ -169,6 +216,9 @@ def goalie_game_stats(official: pd.DataFrame, shots: pd.DataFrame, goals: pd.Dat
     df["saves"] = df["saves"].fillna(0).where(tracked_game)
     df["goals_against"] = df["goals_against"].fillna(0).where(tracked_game)
     df["shots_against"] = df["saves"] + df["goals_against"]
+    with_xy = tracked_game & df["game_id"].astype("int64").isin(list(located))
+    for col in ("hd_shots_against", "hd_saves"):
+        df[col] = df[col].fillna(0).where(with_xy)
     df["save_pct"] = (df["saves"] / df["shots_against"]).where(df["shots_against"] > 0)
     df = df.loc[df["team_id"].notna() | tracked_game]
     return df
@@ -271,5 +321,5 @@ def team_season_stats(tgs: pd.DataFrame, seasons: pd.Series) -> pd.DataFrame:
     return out
 
 
-__all__ = ["on_ice", "tracked_player_stats", "player_game_stats", "goalie_game_stats", "team_game_stats",
+__all__ = ["event_shifts", "on_ice", "tracked_player_stats", "player_game_stats", "goalie_game_stats", "team_game_stats",
            "player_season_stats", "goalie_season_stats", "team_season_stats", "shot_flags"]

@@ -23,7 +23,7 @@ REQUIRED_SHEETS = {
     "dim_team": ["team_id", "team_name"],
 }
 OPTIONAL_SHEETS = ["dim_league", "dim_season", "dim_event_type", "dim_event_detail", "dim_event_detail_2",
-                   "dim_play_detail", "dim_play_detail_2"]
+                   "dim_play_detail", "dim_play_detail_2", "dim_rinkcoordzones", "dim_rinkboxcoord"]
 
 
 @dataclass

@@ -22,6 +22,7 @@ from etl.canonical import (
     SHIFT_COLUMNS,
     SHIFT_PLAYER_COLUMNS,
     SHIFT_SLOTS,
+    XY_COLUMNS,
     TrackedGame,
     check_shift_clocks,
     empty,
@@ -85,12 +86,12 @@ def read_tracker_json(path: Path, doc: dict | None = None) -> TrackedGame:
     if "events" not in doc:
         issues.add("missing_key", f"{path.name} has no 'events'", "game read without events",
                    game_id=game_id, file=path.name, column="events")
-    events, players = _events(raw_events, game_id, path, issues)
+    events, players, xy = _events(raw_events, game_id, path, issues)
     shifts, shift_players = _shifts(doc.get("shifts") or [], game_id, path, issues)
     roster = _roster(doc.get("rosters") or {}, game_id)
     return TrackedGame(
         game_id=game_id, source_file=path.name, format=f"json-{version}", events=events,
-        event_players=players, shifts=shifts, shift_players=shift_players, roster=roster, issues=issues,
+        event_players=players, shifts=shifts, shift_players=shift_players, roster=roster, issues=issues, xy=xy,
         home_team_name=doc.get("homeTeam"), away_team_name=doc.get("awayTeam"),
         home_attacks_right_p1=doc.get("homeAttacksRightP1"), videos=_videos(doc),
     )
@@ -121,12 +122,29 @@ def _first_xy(points: pd.Series, axis: str) -> pd.Series:
     return points.map(lambda p: p[0].get(axis) if isinstance(p, list) and p and isinstance(p[0], dict) else None)
 
 
-def _events(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _points(owner: pd.DataFrame, paths: pd.Series, subject: str, game_id: int) -> pd.DataFrame:
+    """One row per point of each path (a list of {x, y, seq}), numbered in order from 1."""
+    lists = paths.map(lambda v: [p for p in v if isinstance(p, dict)] if isinstance(v, list) else [])
+    n = lists.map(len).to_numpy()
+    if n.sum() == 0:
+        return empty(XY_COLUMNS)
+    flat = [p for ps in lists for p in ps]
+    return typed(pd.DataFrame({
+        "game_id": game_id, "event_id": np.repeat(owner["event_id"].to_numpy(), n), "subject": subject,
+        "seq": np.repeat(owner["seq"].to_numpy(), n) if "seq" in owner.columns else None,
+        "point_number": np.concatenate([np.arange(1, k + 1) for k in n]),
+        "x": [p.get("x") for p in flat], "y": [p.get("y") for p in flat],
+    }), XY_COLUMNS)
+
+
+def _events(raw: list, game_id: int, path: Path, issues: Issues
+            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     if not raw:
-        return empty(EVENT_COLUMNS), empty(EVENT_PLAYER_COLUMNS)
+        return empty(EVENT_COLUMNS), empty(EVENT_PLAYER_COLUMNS), empty(XY_COLUMNS)
     ev = pd.DataFrame.from_records([e for e in raw if isinstance(e, dict)])
     for col in ("idx", "period", "type", "team", "zone", "success", "detail1", "detail2", "start_time",
-                "end_time", "strength", "linkedEventIdx", "players", "puckXY"):
+                "end_time", "strength", "linkedEventIdx", "players", "puckXY", "isHighlight", "sequenceIdx",
+                "playIdx"):
         if col not in ev.columns:
             ev[col] = None
     ev["event_id"] = pd.to_numeric(ev["idx"], errors="coerce")
@@ -171,6 +189,8 @@ def _events(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.Dat
         "puck_x": pd.to_numeric(_first_xy(ev["puckXY"], "x"), errors="coerce"),
         "puck_y": pd.to_numeric(_first_xy(ev["puckXY"], "y"), errors="coerce"),
         "row": ev.index + 1,
+        "is_highlight": ev["isHighlight"].map(lambda v: v if isinstance(v, bool) else None),
+        "sequence_id": ev["sequenceIdx"], "play_id": ev["playIdx"],
     })
     events = typed(out, EVENT_COLUMNS)
 
@@ -178,8 +198,9 @@ def _events(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.Dat
     pl["players"] = pl["players"].map(lambda v: v if isinstance(v, list) else [])
     pl = pl.explode("players", ignore_index=True)
     pl = pl.loc[pl["players"].map(lambda v: isinstance(v, dict))]
+    puck = _points(ev, ev["puckXY"], "puck", game_id)
     if pl.empty:
-        return events, empty(EVENT_PLAYER_COLUMNS)
+        return events, empty(EVENT_PLAYER_COLUMNS), puck
     recs = pd.DataFrame.from_records(pl["players"].tolist())
     for col in ("num", "team", "role", "playD1", "playD2", "playSuccess"):
         if col not in recs.columns:
@@ -199,6 +220,8 @@ def _events(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.Dat
     recs["player_id"] = recs["id"] if "id" in recs.columns else None
     recs["game_id"] = game_id
     recs["seq"] = recs.groupby("event_id", sort=False).cumcount() + 1
+    xy = pd.concat([puck, _points(recs, recs["xy"] if "xy" in recs.columns else pd.Series(None, index=recs.index),
+                                  "player", game_id)], ignore_index=True)
     bad = recs["side"].isna() | recs["jersey"].isna()
     if bad.any():
         issues.add_frame(pd.DataFrame({
@@ -210,7 +233,7 @@ def _events(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.Dat
             "action": "player entry dropped",
         }))
         recs = recs.loc[~bad]
-    return events, typed(recs, EVENT_PLAYER_COLUMNS)
+    return events, typed(recs, EVENT_PLAYER_COLUMNS), xy
 
 
 def _shifts(raw: list, game_id: int, path: Path, issues: Issues) -> tuple[pd.DataFrame, pd.DataFrame]:

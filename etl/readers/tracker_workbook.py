@@ -144,6 +144,8 @@ def _events(
     keep = event_id.notna()
     df = raw.loc[keep].copy()
     df["event_id"] = event_id[keep].astype("int64")
+    if layout == "workbook-derived":
+        df["event_id"] = _split_reused_indexes(df, game_id, fname, id_col, issues)
     df["jersey"] = jersey[keep]
     bad_jersey = df["player_game_number_"].notna() & df["jersey"].isna()
     if bad_jersey.any():
@@ -241,6 +243,40 @@ def _events(
     p["row"] = p["_row"]
     players = typed(p, EVENT_PLAYER_COLUMNS)
     return events, players
+
+
+def _split_reused_indexes(df: pd.DataFrame, game_id: int, fname: str, id_col: str, issues: Issues) -> pd.Series:
+    """Event ids with every separate block of rows that reuses an event index made an event of its own.
+
+    An event's rows are consecutive; a separate block of rows with the same index (game 18987: 383, 834-838)
+    is another event typed with a stale index, so merging it would mix two events' players and details. The
+    index stays with its first block that names an event type (else its first block); every other block gets
+    a new id after the file's largest index, and is reported (``event_index_reused``)."""
+    ids = df["event_id"]
+    block = ids.ne(ids.shift()).cumsum()
+    typed_block = block.where(text(df, "event_type_").notna())
+    home = typed_block.groupby(ids).transform("min").fillna(block.groupby(ids).transform("min"))
+    reused = block != home
+    if not reused.any():
+        return ids
+    blocks = block[reused]
+    new_ids = int(ids.max()) + pd.Series(pd.factorize(blocks)[0] + 1, index=blocks.index)
+    out = ids.copy()
+    out[reused] = new_ids
+    rows = df.loc[reused, "_row"]
+    span = rows.groupby(blocks).agg(["min", "max"])
+    first = df.loc[~reused, "_row"].groupby(ids[~reused]).min()  # the index's own block
+    old_id = ids[reused].groupby(blocks).first()
+    new_id = new_ids.groupby(blocks).first()
+    issues.add_frame(pd.DataFrame({
+        "game_id": game_id, "file": fname, "sheet": "events", "row": span["min"].to_numpy(), "column": id_col,
+        "severity": "warning", "category": "event_index_reused",
+        "message": ("event index " + old_id.astype(str) + " is reused by rows " + span["min"].astype(str) + "-"
+                    + span["max"].astype(str) + ", apart from the event's own rows (from row "
+                    + old_id.map(first).astype(str) + ")").to_numpy(),
+        "action": ("rows read as a separate event " + new_id.astype(str)).to_numpy(),
+    }))
+    return out
 
 
 def _inherit_linked_players(df: pd.DataFrame, ev: pd.DataFrame) -> pd.DataFrame:
