@@ -1,4 +1,4 @@
-"""Dashboard reads: every relation of the contract (tests/contracts/dashboard-reads.tsv) queried the way a
+"""Dashboard reads: every relation of the contract (../shared/contracts/dashboard-reads.tsv) queried the way a
 page does, on the real league data and on a synthetic league: p50/p95 per relation.
 
 A page selects the contract's columns of one relation with the filter it is opened with: a game page by
@@ -37,7 +37,7 @@ from daemon import database, migrations, warehouse  # noqa: E402
 from etl.catalog import TABLES  # noqa: E402
 from handlers.schema import views_sql  # noqa: E402
 
-CONTRACT = ROOT / "tests" / "contracts" / "dashboard-reads.tsv"
+CONTRACT = Path(os.environ.get("BENCHSIGHT_SAMPLE_DATA", ROOT.parent / "shared" / "data")).parent / "contracts" / "dashboard-reads.tsv"
 REAL_P95_MS, SYNTH_P95_MS = 20.0, 100.0
 RANK_COLUMNS = ("season_rank", "standing", "points_rank", "wins_rank")
 
