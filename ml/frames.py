@@ -46,7 +46,7 @@ def games_frame(schedule: pd.DataFrame) -> pd.DataFrame:
     """One row per game with official goals (played games only), sorted by date.
 
     Columns: game_id, season_id, date, game_type, home_team_id, away_team_id, home_goals, away_goals,
-    home_p1..p3, away_p1..p3 (NaN where the scoresheet has no per-period goals), played (bool).
+    home_p1..p3, away_p1..p3 (NaN where the scoresheet has no per-period goals), period_s, played (bool).
     """
     _require(schedule, "dim_schedule", ["game_id", "season_id", "date", "game_type", "home_team_id",
                                         "away_team_id", "home_total_goals", "away_total_goals"])
@@ -64,6 +64,8 @@ def games_frame(schedule: pd.DataFrame) -> pd.DataFrame:
         for p in PERIODS:
             col = f"{side}_team_period{p}_goals"
             out[f"{side}_p{p}"] = _num(schedule[col]) if col in schedule else np.nan
+    out["period_s"] = (pd.to_timedelta(schedule["period_length"].astype("string"), errors="coerce").dt.total_seconds()
+                       if "period_length" in schedule else np.nan)
     out = out.dropna(subset=["game_id", "date", "home_team_id", "away_team_id"])
     out["played"] = out["home_goals"].notna() & out["away_goals"].notna()
     return out.sort_values(["date", "game_id"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,55 @@
+"""Fit every model from the warehouse's frames: one call, progress per model, plain-data results."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pandas as pd
+import structlog
+
+from ml import game_outcome, playoffs, projections, similarity, win_probability, xg
+from ml.frames import games_frame, roster_frame, shots_frame
+from ml.model import Model
+
+log = structlog.get_logger()
+
+MODELS = (game_outcome.NAME, win_probability.NAME, projections.NAME, xg.NAME, playoffs.NAME, similarity.NAME)
+Progress = Callable[[str, int, int], None]
+
+
+def train_all(tables: dict[str, pd.DataFrame], progress: Progress | None = None,
+              outcome_grid: list[dict] | None = None) -> list[Model]:
+    """tables: dim_schedule and fact_gameroster (contract names); fact_shots, fact_events, fact_zone_entries
+    and dim_rinkcoordzones when present. A model whose data is missing is left out (logged)."""
+    games = games_frame(tables["dim_schedule"])
+    roster = roster_frame(tables["fact_gameroster"], games)
+    shots = (shots_frame(tables["fact_shots"], tables.get("fact_events"), tables.get("fact_zone_entries"),
+                         tables.get("dim_rinkcoordzones")) if tables.get("fact_shots") is not None else None)
+    out: list[Model] = []
+    done = 0
+
+    def step(name: str, fit: Callable[[], Model | None]) -> Model | None:
+        nonlocal done
+        if progress:
+            progress(name, done, len(MODELS))
+        start = time.monotonic()
+        model = fit()
+        done += 1
+        if model is not None:
+            model.metrics["train_seconds"] = round(time.monotonic() - start, 3)
+            out.append(model)
+            log.info("ml.trained", model=name, n_train=model.n_train, beats_baseline=model.beats_baseline)
+        else:
+            log.info("ml.skipped", model=name, reason="no data")
+        return model
+
+    outcome = step(game_outcome.NAME, lambda: game_outcome.train(games, outcome_grid or game_outcome.GRID)[0])
+    step(win_probability.NAME, lambda: win_probability.train(games))
+    step(projections.NAME, lambda: projections.train(roster, games))
+    step(xg.NAME, lambda: xg.train(shots)[0] if shots is not None and len(shots) else None)
+    step(playoffs.NAME, lambda: playoffs.train(games, outcome))
+    step(similarity.NAME, lambda: similarity.train(roster))
+    if progress:
+        progress("done", done, len(MODELS))
+    return out
