@@ -40,9 +40,12 @@ class Strengths:
     attack: np.ndarray
     defence: np.ndarray
 
+    def __post_init__(self) -> None:
+        self.index = {t: i for i, t in enumerate(self.teams)}
+
     def rates(self, home_team: str, away_team: str, season_id: str) -> tuple[float, float]:
         """Expected goals of both teams in season_id (a team-season the model has seen)."""
-        index = {t: i for i, t in enumerate(self.teams)}
+        index = self.index
         for t in (home_team, away_team):
             if team_key(t, season_id) not in index:
                 raise UnknownEntity(f"team {t!r} has no games in season {season_id!r} in the model's data")
@@ -178,7 +181,7 @@ def walk_forward(games: pd.DataFrame, seasons: list[str], hyper: dict) -> dict:
 
 def _rates_or_league(st: Strengths, home: str, away: str) -> tuple[float, float]:
     """A team without earlier games plays at the league average (strength 0)."""
-    index = {t: i for i, t in enumerate(st.teams)}
+    index = st.index
     ah = st.attack[index[home]] if home in index else 0.0
     dh = st.defence[index[home]] if home in index else 0.0
     aa = st.attack[index[away]] if away in index else 0.0

@@ -34,7 +34,10 @@ class Model:
     version: int | None = None
 
     def record(self) -> dict:
-        return to_json(asdict(self))
+        """The registry row (ml_models columns; `model` is the name)."""
+        row = to_json(asdict(self))
+        row["model"] = row.pop("name")
+        return row
 
 
 def to_json(value):

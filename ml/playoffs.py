@@ -23,6 +23,15 @@ from ml.model import InvalidInput, Model, UnknownEntity, frame_hash
 
 NAME = "playoff_probability"
 SIMULATIONS = 5000
+SCHEDULE_COLUMNS = ("game_id", "season_id", "date", "game_type", "home_team_id", "away_team_id", "home_goals",
+                    "away_goals", "played")
+
+
+def schedule_frame(params: dict) -> pd.DataFrame:
+    """The schedule stored with the model, back as a games frame."""
+    g = pd.DataFrame(params["schedule"])
+    g["date"] = pd.to_datetime(g["date"])
+    return g
 
 
 def playoff_teams(games: pd.DataFrame) -> dict[str, list[str]]:
@@ -107,8 +116,9 @@ def train(games: pd.DataFrame, outcome: Model) -> Model:
     m = result.get("model")
     beats = bool(m) and all(m["brier"] < v["brier"] for v in result["baselines"].values())
     seasons = sorted(games["season_id"].dropna().unique())
+    schedule = games[list(SCHEDULE_COLUMNS)].assign(date=games["date"].dt.date.astype(str))
     params = {"spots": {s: spots(games, s) for s in seasons}, "simulations": SIMULATIONS,
-              "game_outcome_hash": outcome.data_hash}
+              "game_outcome_hash": outcome.data_hash, "schedule": schedule.to_dict(orient="list")}
     return Model(NAME, params, {"simulations": SIMULATIONS, "points": {"win": 2, "tie": 1}}, result, beats,
                  int(games["played"].sum()), frame_hash(games.drop(columns=["played"])),
                  notes="Monte Carlo of the remaining regular season with the game-outcome model")
