@@ -38,7 +38,8 @@ def _text(s: pd.Series) -> pd.Series:
             return None
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
-        return str(v).strip() or None
+        text = str(v).strip()
+        return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else (text or None)
     return s.map(one)
 
 

@@ -75,7 +75,7 @@ def simulate(regular: pd.DataFrame, st: game_outcome.Strengths, as_of: pd.Timest
     jitter = np.random.default_rng(seed + 1).random(pts.shape) * 0.5
     rank = np.argsort(np.argsort(-(pts + jitter), axis=1), axis=1)
     made, first, mean_rank = (rank < k).mean(axis=0), (rank == 0).mean(axis=0), rank.mean(axis=0) + 1
-    return {t: {"playoffs": float(made[i]), "first": float(first[i]), "mean_rank": float(mean_rank[i])}
+    return {t: {"playoffs": float(made[i]) if k else None, "first": float(first[i]), "mean_rank": float(mean_rank[i])}
             for i, t in enumerate(teams)}
 
 
@@ -136,7 +136,7 @@ def predict(params: dict, games: pd.DataFrame, st: game_outcome.Strengths, team_
     except ValueError:
         raise InvalidInput(f"as_of {as_of!r} is not a date") from None
     remaining = regular[(regular["date"] >= when) | ~regular["played"]]
-    k = params["spots"].get(season_id) or spots(games, season_id)
+    k = params["spots"].get(season_id) or spots(games, season_id)  # 0: no season has had playoffs yet
     probs = simulate(regular, st, when, k, sims=params["simulations"])
     return {"playoff_probability": probs[team_id]["playoffs"], "first_place_probability": probs[team_id]["first"],
             "expected_rank": probs[team_id]["mean_rank"], "playoff_spots": k, "teams": len(probs),

@@ -112,8 +112,9 @@ def train(roster: pd.DataFrame, games: pd.DataFrame) -> Model:
         for (season, team), n in unplayed.groupby(["season_id", side]).size().items():
             remaining.setdefault(season, {}).setdefault(team, 0)
             remaining[season][team] += int(n)
+    latest = roster.sort_values("date").groupby("player_id")["season_id"].last().to_dict()
     params = {"priors": fit_priors(player_totals(roster)), "seasons": seasons, "remaining_games": remaining,
-              "level": LEVEL}
+              "latest_season": latest, "level": LEVEL}
     return Model(NAME, params, {"interval": LEVEL, "min_players_per_position_prior": MIN_PLAYERS},
                  result, beats, int(len(roster)), frame_hash(roster),
                  notes="Gamma-Poisson empirical Bayes per position; negative-binomial intervals")

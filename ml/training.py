@@ -18,6 +18,12 @@ MODELS = (game_outcome.NAME, win_probability.NAME, projections.NAME, xg.NAME, pl
 Progress = Callable[[str, int, int], None]
 
 
+def check_tables(tables: dict[str, pd.DataFrame]) -> None:
+    """Raise DataError naming the table and columns when the warehouse cannot train the models (cheap: run it
+    before spawning the fit)."""
+    roster_frame(tables["fact_gameroster"], games_frame(tables["dim_schedule"]))
+
+
 def train_all(tables: dict[str, pd.DataFrame], progress: Progress | None = None,
               outcome_grid: list[dict] | None = None) -> list[Model]:
     """tables: dim_schedule and fact_gameroster (contract names); fact_shots, fact_events, fact_zone_entries

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from ml import metrics
 from ml.model import Model, frame_hash
@@ -62,7 +60,9 @@ def design(shots: pd.DataFrame, spec: dict) -> tuple[np.ndarray, list[str]]:
     return np.column_stack(cols), names
 
 
-def _fit(X: np.ndarray, y: np.ndarray, C: float) -> LogisticRegression:
+def _fit(X: np.ndarray, y: np.ndarray, C: float):
+    from sklearn.linear_model import LogisticRegression  # training only: serving needs numpy alone
+
     return LogisticRegression(C=C, max_iter=2000).fit(X, y)
 
 
@@ -100,6 +100,8 @@ def cross_validate(shots: pd.DataFrame) -> dict:
         C = _choose_c(X_tr, y[tr], groups[tr])
         oof[te] = _fit(X_tr, y[tr], C).predict_proba(X_te)[:, 1]
         base[te] = y[tr].mean()
+    from sklearn.metrics import roc_auc_score
+
     auc = float(roc_auc_score(y, oof)) if 0 < y.sum() < len(y) else None
     return {"held_out_shots": int(len(y)), "goals": int(y.sum()), "games": int(len(games)),
             "model": {**metrics.summary(oof, y), "auc": round(auc, 4) if auc is not None else None},

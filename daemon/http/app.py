@@ -19,6 +19,7 @@ from daemon.http import (
     routes_health,
     routes_jobs,
     routes_live,
+    routes_ml,
     routes_staging,
     routes_upload,
 )
@@ -30,7 +31,7 @@ from daemon.http.sse import JobChanges
 log = structlog.get_logger()
 
 # Streams first: /api/jobs/stream must win over /api/jobs/{job_id}.
-ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, routes_health)
+ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, routes_health, routes_ml)
 OPENAPI = web.AppKey("openapi", dict)
 EXPOSED_HEADERS = "Location, Job-Existing"
 
