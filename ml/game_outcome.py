@@ -119,21 +119,19 @@ def points_pct_probs(past: pd.DataFrame, day: pd.DataFrame) -> np.ndarray:
     with the league's home share of decisive games, and the league tie rate."""
     rates = league_rates(past)
     home_share = rates[0] / (rates[0] + rates[2])
-    out = np.zeros((len(day), 3))
-    for i, g in enumerate(day.itertuples()):
-        season = past[past["season_id"] == g.season_id]
-        ph, pa = _points_pct(season, g.home_team_id), _points_pct(season, g.away_team_id)
-        dec = home_share * ph / (home_share * ph + (1 - home_share) * pa)
-        out[i] = [(1 - rates[1]) * dec, rates[1], (1 - rates[1]) * (1 - dec)]
-    return out
-
-
-def _points_pct(season: pd.DataFrame, team: str) -> float:
-    home = season[season["home_team_id"] == team]
-    away = season[season["away_team_id"] == team]
-    pts = (2 * (home["home_goals"] > home["away_goals"]).sum() + (home["home_goals"] == home["away_goals"]).sum()
-           + 2 * (away["away_goals"] > away["home_goals"]).sum() + (away["away_goals"] == away["home_goals"]).sum())
-    return (pts + 1.0) / (2.0 * (len(home) + len(away)) + 2.0)
+    season = past[past["season_id"].isin(day["season_id"].unique())]
+    d = (season["home_goals"] - season["away_goals"]).to_numpy()
+    long = pd.DataFrame({
+        "key": np.concatenate([team_key(season["home_team_id"], season["season_id"]),
+                               team_key(season["away_team_id"], season["season_id"])]),
+        "pts": np.concatenate([np.where(d > 0, 2, np.where(d == 0, 1, 0)), np.where(d < 0, 2, np.where(d == 0, 1, 0))]),
+    })
+    table = long.groupby("key")["pts"].agg(["sum", "size"])
+    pct = ((table["sum"] + 1.0) / (2.0 * table["size"] + 2.0)).to_dict()
+    ph = team_key(day["home_team_id"], day["season_id"]).map(pct).fillna(0.5).to_numpy()
+    pa = team_key(day["away_team_id"], day["season_id"]).map(pct).fillna(0.5).to_numpy()
+    dec = home_share * ph / (home_share * ph + (1 - home_share) * pa)
+    return np.column_stack([(1 - rates[1]) * dec, np.full(len(day), rates[1]), (1 - rates[1]) * (1 - dec)])
 
 
 # -------------------------------------------------------------------------------------------------- backtest

@@ -73,7 +73,7 @@ def backtest(roster: pd.DataFrame) -> dict:
             continue
         cut = dates[len(dates) // 2]
         first, second = player_totals(r[r["date"] < cut]), player_totals(r[r["date"] >= cut])
-        both = first.join(second, rsuffix="_2", how="inner")
+        both = first.join(second.add_suffix("_2"), how="inner")
         priors = fit_priors(first)
         for pid, row in both.iterrows():
             prior_set = priors.get(row["position"], priors["league"])

@@ -63,7 +63,7 @@ def design(shots: pd.DataFrame, spec: dict) -> tuple[np.ndarray, list[str]]:
 def _fit(X: np.ndarray, y: np.ndarray, C: float):
     from sklearn.linear_model import LogisticRegression  # training only: serving needs numpy alone
 
-    return LogisticRegression(C=C, max_iter=2000).fit(X, y)
+    return LogisticRegression(C=C, solver="newton-cholesky", max_iter=200).fit(X, y)
 
 
 def _choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
