@@ -4,6 +4,7 @@ swapping the prediction tables in atomically. Not a job kind."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from uuid import UUID
@@ -34,8 +35,12 @@ async def read_tables(conn: asyncpg.Connection, schema: str = "public") -> dict[
         stmt = await conn.prepare(f"select * from {qualified(schema, name)}")
         columns = [a.name for a in stmt.get_attributes()]
         rows = await stmt.fetch()
-        frames[name] = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+        frames[name] = await asyncio.to_thread(_frame, rows, columns)
     return frames
+
+
+def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
 async def record_models(conn: asyncpg.Connection, records: list[dict], job_id: UUID | None) -> list[dict]:

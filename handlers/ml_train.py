@@ -8,7 +8,11 @@ completed. Result: per model its version, whether it is new, and whether it beat
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from pathlib import Path
+
+import pandas as pd
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,10 +32,16 @@ class MlTrainParams(BaseModel):
     predict: bool = Field(default=True, description="Enqueue ml_predict afterwards (deduplicated).")
 
 
-def fit_models(tables: dict, workbook: str | None, report=None) -> list[dict]:
-    """Runs in the child process (module level, so it can be spawned): ml.training.train_all."""
+def fit_models(tables_file: str, workbook: str | None, report=None) -> list[dict]:
+    """Runs in the child process (module level, so it can be spawned): ml.training.train_all on the tables
+    the parent wrote to tables_file (a spawned child receives its arguments through a pipe while it starts,
+    so megabytes of frames would hold the daemon's event loop, and its heartbeats, until the child is up)."""
+    import pandas as pd
+
     from ml.frames import read_league_sheets
     from ml.training import train_all
+
+    tables = pd.read_pickle(tables_file)
 
     if "dim_rinkcoordzones" not in tables and workbook:
         tables = {**tables, **read_league_sheets(Path(workbook), ("dim_rinkcoordzones",))}
@@ -53,12 +63,15 @@ async def run(params: MlTrainParams, ctx: JobContext) -> dict:
         except ml_store.MissingTables as exc:
             raise PermanentJobError(str(exc)) from exc
     try:
-        check_tables(tables)
+        await asyncio.to_thread(check_tables, tables)
     except DataError as exc:
         raise PermanentJobError(f"the warehouse cannot train the models: {exc}") from exc
     workbook = ctx.settings.data_dir / "raw" / "BLB_Tables.xlsx"
-    records = await ctx.run_in_process(fit_models, tables, str(workbook) if workbook.is_file() else None,
-                                       on_progress=ctx.progress_callback(5, FIT_END, status="processing"))
+    with tempfile.TemporaryDirectory(prefix="ml_train-") as tmp:
+        tables_file = str(Path(tmp) / "tables.pkl")
+        await asyncio.to_thread(pd.to_pickle, tables, tables_file)
+        records = await ctx.run_in_process(fit_models, tables_file, str(workbook) if workbook.is_file() else None,
+                                           on_progress=ctx.progress_callback(5, FIT_END, status="processing"))
     await ctx.progress(FIT_END, "record the model versions", status="processing")
     async with ctx.pool.acquire() as conn:
         recorded = await ml_store.record_models(conn, records, ctx.job_id)
