@@ -11,6 +11,7 @@ import click
 
 from daemon import database, logs, queries, service
 from daemon.apikeys import apikey_command
+from daemon.cli_ml import ml_command
 from daemon.config import Settings
 from daemon.http import serve
 from etl.cli import etl_command
@@ -210,3 +211,4 @@ def _redacted(url: str) -> str:
 
 main.add_command(etl_command)
 main.add_command(apikey_command)
+main.add_command(ml_command)

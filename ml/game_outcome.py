@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.stats import poisson
 
 from ml import metrics
+from ml.distributions import poisson_pmf
 from ml.frames import REGULAR, outcome_codes
 from ml.model import Model, UnknownEntity, frame_hash
 
@@ -97,8 +97,8 @@ def outcome_probs(lh: float | np.ndarray, la: float | np.ndarray) -> np.ndarray:
     """(n, 3) probabilities of home win, tie, away win for independent Poisson goals."""
     lh, la = np.atleast_1d(lh), np.atleast_1d(la)
     k = np.arange(MAX_GOALS + 1)
-    ph = poisson.pmf(k[None, :], lh[:, None])
-    pa = poisson.pmf(k[None, :], la[:, None])
+    ph = poisson_pmf(k[None, :], lh[:, None])
+    pa = poisson_pmf(k[None, :], la[:, None])
     joint = ph[:, :, None] * pa[:, None, :]
     home = np.tril(np.ones((len(k), len(k))), -1)
     tie = np.eye(len(k))
@@ -174,7 +174,7 @@ def walk_forward(games: pd.DataFrame, seasons: list[str], hyper: dict) -> dict:
                   "goals_mae": round(float(np.mean(np.abs(lam[:, :2] - lam[:, 2:]))), 4)},
         "baselines": {"league home/away/tie rates": metrics.summary(np.concatenate(base_league), y),
                       "season-to-date points %": metrics.summary(np.concatenate(base_points), y)},
-        "calibration_home_win": metrics.calibration(p[:, 0], (y == 0).astype(int), bins=5),
+        "calibration_home_win": metrics.calibration(p[:, 0], (y == 0).astype(int), bins=10),
         "_probs": p, "_y": y,
     }
 
@@ -240,7 +240,7 @@ def predict(st: Strengths, home_team_id: str, away_team_id: str, season_id: str)
     p = outcome_probs(lh, la)[0]
     total = lh + la
     line = np.floor(total) + 0.5
-    over = float(1 - poisson.cdf(np.floor(total), total))
+    over = float(1 - poisson_pmf(np.arange(np.floor(total) + 1), total).sum())
     return {"home_win_probability": float(p[0]), "tie_probability": float(p[1]),
             "away_win_probability": float(p[2]), "predicted_home_goals": lh, "predicted_away_goals": la,
             "predicted_total_goals": total, "over_under_line": float(line), "over_probability": over,

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import nbinom, poisson
+from scipy.stats import poisson
 
+from ml.distributions import nbinom_ppf
 from ml.frames import REGULAR
 from ml.model import InvalidInput, Model, UnknownEntity, frame_hash
 
@@ -57,8 +58,7 @@ def project(prior: dict, games: float, total: float, remaining: float) -> dict:
         return {"rate": rate, "mean": 0.0, "low": 0.0, "high": 0.0}
     p = b / (b + remaining)
     q = (1 - LEVEL) / 2
-    return {"rate": rate, "mean": rate * remaining, "low": float(nbinom.ppf(q, a, p)),
-            "high": float(nbinom.ppf(1 - q, a, p))}
+    return {"rate": rate, "mean": rate * remaining, "low": nbinom_ppf(q, a, p), "high": nbinom_ppf(1 - q, a, p)}
 
 
 def backtest(roster: pd.DataFrame) -> dict:

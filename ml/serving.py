@@ -103,9 +103,10 @@ class Predictors:
         elif name == projections.NAME:
             out = projections.predict(params, inputs.player_id, inputs.season_id, inputs.games_remaining)
         elif name == xg.NAME:
-            shot = pd.DataFrame([{**inputs.model_dump(), "rebound": int(inputs.rebound), "rush": int(inputs.rush)}])
-            shot[["distance_ft", "angle_deg"]] = shot[["distance_ft", "angle_deg"]].astype(float)
-            out = {"xg": served_xg(record, shot)[0], "method": xg_method(record)}
+            shot = {**inputs.model_dump(), "rebound": int(inputs.rebound), "rush": int(inputs.rush)}
+            value = (params["base_rate"] if xg_method(record) == "base rate" else xg.predict_one(params, shot))
+            out = {"xg": float(value), "method": xg_method(record),
+                   "fitted_regression": xg.predict_one(params, shot) if params.get("coef") else None}
         elif name == playoffs.NAME:
             if self.strengths is None:
                 raise LookupError("the playoff simulation needs the game_outcome model (run an ml_train job)")

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import skellam
 
 from ml import metrics
+from ml.distributions import margin_pmf
 from ml.frames import PERIODS, outcome_codes
 from ml.game_outcome import league_rates, season_split
 from ml.model import InvalidInput, Model, frame_hash
@@ -58,8 +58,7 @@ def probs(params: dict, home_score, away_score, period, seconds_left) -> np.ndar
         later = np.array([r[int(p):].sum() * P for p in per])
         mu[side] = r[per.astype(int) - 1] * left + later
     margin = hs - as_
-    k = np.arange(-30, 31)
-    pm = skellam.pmf(k[None, :], np.maximum(mu["home"], 1e-9)[:, None], np.maximum(mu["away"], 1e-9)[:, None])
+    k, pm = margin_pmf(mu["home"], mu["away"])
     final = margin[:, None] + k[None, :]
     win, tie, loss = (pm * (final > 0)).sum(1), (pm * (final == 0)).sum(1), (pm * (final < 0)).sum(1)
     split = np.array(params["after_regulation_level"])

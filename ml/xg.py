@@ -141,3 +141,18 @@ def predict(params: dict, shots: pd.DataFrame) -> np.ndarray:
     X, _ = design(shots, params["spec"])
     z = params["intercept"] + X @ np.array(params["coef"])
     return 1 / (1 + np.exp(-z))
+
+
+def predict_one(params: dict, shot: dict) -> float:
+    """xG of one shot given as a dict of the feature columns (the API's path: no DataFrame)."""
+    if params.get("coef") is None:
+        raise ValueError("the xG model has no coefficients (it was trained on too few shots)")
+    spec, x = params["spec"], []
+    for feat, levels in spec["categories"].items():
+        value = shot.get(feat) if shot.get(feat) in levels else levels[-1]
+        x += [float(value == level) for level in levels[1:]]
+    x += [float(shot.get(flag) or 0) for flag in spec["flags"]]
+    located = all(shot.get(c) is not None for c in spec["numeric"])
+    x.append(float(located))
+    x += [(shot[c] - st["mean"]) / st["scale"] if located else 0.0 for c, st in spec["numeric"].items()]
+    return float(1 / (1 + np.exp(-(params["intercept"] + np.dot(params["coef"], x)))))
