@@ -5,7 +5,7 @@ swapping the prediction tables in atomically. Not a job kind."""
 from __future__ import annotations
 
 import asyncio
-import json
+import datetime as dt
 from collections.abc import Mapping
 from uuid import UUID
 
@@ -56,8 +56,7 @@ async def record_models(conn: asyncpg.Connection, records: list[dict], job_id: U
     return out
 
 
-def _ts(value: str):
-    import datetime as dt
+def _ts(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
@@ -140,6 +139,3 @@ async def _has_column(conn: asyncpg.Connection, schema: str, table: str, column:
         "where table_schema = $1 and table_name = $2", schema, table))
     return column in have and all(k in have for k in keys)
 
-
-def to_json_text(value) -> str:
-    return json.dumps(value)

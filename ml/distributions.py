@@ -20,17 +20,15 @@ def margin_pmf(mu_home: np.ndarray, mu_away: np.ndarray, max_goals: int = 16) ->
     ph = poisson_pmf(k[None, :], np.atleast_1d(mu_home)[:, None])
     pa = poisson_pmf(k[None, :], np.atleast_1d(mu_away)[:, None])
     margins = np.arange(-max_goals, max_goals + 1)
-    out = np.zeros((ph.shape[0], len(margins)))
-    for d in range(-max_goals, max_goals + 1):  # P(H - A = d) = sum_a P(H = a + d) P(A = a)
-        if d >= 0:
-            out[:, d + max_goals] = (ph[:, d:] * pa[:, :max_goals + 1 - d]).sum(1)
-        else:
-            out[:, d + max_goals] = (ph[:, :max_goals + 1 + d] * pa[:, -d:]).sum(1)
+    # P(H - A = d) = sum_a P(H = a + d) P(A = a): a convolution of ph with pa reversed
+    out = np.array([np.convolve(h, a[::-1]) for h, a in zip(ph, pa)])
     return margins, out
 
 
-def nbinom_ppf(q: float, r: float, p: float, max_k: int = 400) -> float:
+def nbinom_ppf(q: float, r: float, p: float) -> float:
     """The smallest k with P(X <= k) >= q for X ~ NegBinomial(r, p) (failures before the r-th success)."""
+    mean, var = r * (1 - p) / p, r * (1 - p) / (p * p)
+    max_k = int(mean + 12 * np.sqrt(var) + 10)
     k = np.arange(max_k + 1)
     logpmf = gammaln(k + r) - gammaln(r) - gammaln(k + 1.0) + r * np.log(p) + k * np.log1p(-p)
     cdf = np.cumsum(np.exp(logpmf))

@@ -18,7 +18,7 @@ from scipy.optimize import minimize
 
 from ml import metrics
 from ml.distributions import poisson_pmf
-from ml.frames import REGULAR, outcome_codes
+from ml.frames import outcome_codes
 from ml.model import Model, UnknownEntity, frame_hash
 
 NAME = "game_outcome"

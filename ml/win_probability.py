@@ -54,9 +54,10 @@ def probs(params: dict, home_score, away_score, period, seconds_left) -> np.ndar
         raise InvalidInput(f"seconds left in the period must be 0..{P:g}")
     mu = {}
     for side in ("home", "away"):
-        r = np.array(params["rates"][side])
-        later = np.array([r[int(p):].sum() * P for p in per])
-        mu[side] = r[per.astype(int) - 1] * left + later
+        r = np.asarray(params["rates"][side], float)
+        later = np.concatenate([np.cumsum(r[::-1])[::-1][1:], [0.0]]) * P  # goals expected in the periods after
+        i = per.astype(int) - 1
+        mu[side] = r[i] * left + later[i]
     margin = hs - as_
     k, pm = margin_pmf(mu["home"], mu["away"])
     final = margin[:, None] + k[None, :]

@@ -4,7 +4,6 @@ the API answers from the latest version (and picks up a new one)."""
 
 from __future__ import annotations
 
-import json
 
 import asyncpg
 import numpy as np
@@ -16,7 +15,7 @@ from daemon import queries
 from daemon.http import create_app, routes_ml
 from daemon_harness import running_daemon, wait_for_status
 from handlers import ml_store
-from test_ml_models import CHOSEN, synth_league, synth_models  # noqa: F401  (fixtures)
+from test_ml_models import synth_league, synth_models  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.db
 

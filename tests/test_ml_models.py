@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from etl_fixtures import etl_cache, full_run, sample_data  # noqa: F401  (fixtures)
-from ml import game_outcome, projections, win_probability, xg
-from ml.frames import games_frame, read_league_sheets, roster_frame, shots_frame
+from ml import projections, win_probability, xg
+from ml.frames import games_frame, read_league_sheets, shots_frame
 from ml.model import InvalidInput, UnknownEntity
 from ml.serving import INPUTS, Predictors, served_xg
 from ml.training import MODELS, train_all

@@ -22,7 +22,7 @@ from daemon.http.app_keys import POOL
 from daemon.http.errors import ApiError, json_response
 from daemon.http.routing import Routes
 from handlers import ml_store
-from ml import game_outcome, playoffs, projections, similarity, win_probability, xg
+from ml import game_outcome, playoffs, projections, similarity, win_probability
 from ml.model import InvalidInput, UnknownEntity
 from ml.serving import INPUTS, Predictors
 
