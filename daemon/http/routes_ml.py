@@ -236,7 +236,7 @@ class OldWinProbabilityIn(BaseModel):
 
 
 @routes.post("/api/ml/predict/real-time-win-probability", summary="Old API: in-game win probability",
-             scope="jobs:read", body=OldWinProbabilityIn, responses={200: OldAnswer})
+             scope="jobs:read", body=OldWinProbabilityIn, responses={200: OldAnswer, **NOT_FOUND})
 async def old_win_probability(request: web.Request, body: OldWinProbabilityIn) -> web.Response:
     """win_probability; next-goal shares come from the fitted scoring rates of the period; momentum is null
     (no model) and power_play_status is not used (the scoresheet has no power-play states by period)."""
