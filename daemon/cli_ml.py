@@ -92,11 +92,16 @@ def train_command(workbook: Path | None, tables: Path | None) -> None:
     """Fit every model (progress bar) and record the versions in ml_models (not with --workbook)."""
     from handlers import ml_store
 
-    if workbook:
-        records = _fit(_tables_from_files(workbook, tables))
-    else:
-        frames = asyncio.run(_with_conn(ml_store.read_tables))
-        records = _fit(frames)
+    from ml.frames import DataError
+
+    try:
+        if workbook:
+            records = _fit(_tables_from_files(workbook, tables))
+        else:
+            records = _fit(asyncio.run(_with_conn(ml_store.read_tables)))
+    except (ml_store.MissingTables, DataError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not workbook:
 
         async def record(conn):
             return await ml_store.record_models(conn, records, None)

@@ -17,6 +17,8 @@ log = structlog.get_logger()
 
 MODELS = (game_outcome.NAME, win_probability.NAME, projections.NAME, xg.NAME, playoffs.NAME, similarity.NAME)
 Progress = Callable[[str, int, int], None]
+# Below these a model is skipped (logged with the reason) rather than fitted on noise.
+MIN_GAMES, MIN_LINES, MIN_SHOTS, MIN_GOALS = 30, 200, 50, 3
 
 
 def check_tables(tables: dict[str, pd.DataFrame]) -> None:
@@ -45,27 +47,35 @@ def _train_all(tables: dict[str, pd.DataFrame], progress: Progress | None,
     out: list[Model] = []
     done = 0
 
-    def step(name: str, fit: Callable[[], Model | None]) -> Model | None:
+    def step(name: str, too_little: str | None, fit: Callable[[], Model]) -> Model | None:
         nonlocal done
         if progress:
             progress(name, done, len(MODELS))
         start = time.monotonic()
-        model = fit()
+        model = None if too_little else fit()
         done += 1
         if model is not None:
             model.metrics["train_seconds"] = round(time.monotonic() - start, 3)
             out.append(model)
             log.info("ml.trained", model=name, n_train=model.n_train, beats_baseline=model.beats_baseline)
         else:
-            log.info("ml.skipped", model=name, reason="no data")
+            log.info("ml.skipped", model=name, reason=too_little)
         return model
 
-    outcome = step(game_outcome.NAME, lambda: game_outcome.train(games, outcome_grid or game_outcome.GRID)[0])
-    step(win_probability.NAME, lambda: win_probability.train(games))
-    step(projections.NAME, lambda: projections.train(roster, games))
-    step(xg.NAME, lambda: xg.train(shots)[0] if shots is not None and len(shots) else None)
-    step(playoffs.NAME, lambda: playoffs.train(games, outcome))
-    step(similarity.NAME, lambda: similarity.train(roster))
+    played = int(games["played"].sum())
+    few_games = f"{played} played games (at least {MIN_GAMES})" if played < MIN_GAMES else None
+    few_lines = f"{len(roster)} skater lines (at least {MIN_LINES})" if len(roster) < MIN_LINES else None
+    n_shots, n_goals = (len(shots), int(shots["is_goal"].sum())) if shots is not None else (0, 0)
+    few_shots = (f"{n_shots} tracked shots with {n_goals} goals (at least {MIN_SHOTS} and {MIN_GOALS})"
+                 if n_shots < MIN_SHOTS or n_goals < MIN_GOALS else None)
+    outcome = step(game_outcome.NAME, few_games,
+                   lambda: game_outcome.train(games, outcome_grid or game_outcome.GRID)[0])
+    step(win_probability.NAME, few_games, lambda: win_probability.train(games))
+    step(projections.NAME, few_lines, lambda: projections.train(roster, games))
+    step(xg.NAME, few_shots, lambda: xg.train(shots)[0])
+    step(playoffs.NAME, few_games or (None if outcome else "no game_outcome model"),
+         lambda: playoffs.train(games, outcome))
+    step(similarity.NAME, few_lines, lambda: similarity.train(roster))
     if progress:
         progress("done", done, len(MODELS))
     return out

@@ -164,3 +164,18 @@ def test_predictions_reject_unknown_teams_players_and_impossible_states(real_mod
                                                                   seconds_left=5000))
     answer = pred.predict("similar_players", INPUTS["similar_players"](player_id="P100001", season_id="N20252026F"))
     assert "not a prediction" in answer["prediction"]["note"]
+
+
+def test_ml_report_writes_calibration_pngs_from_a_fresh_fit(synth_league, tmp_path):
+    from click.testing import CliRunner
+
+    from daemon.cli import main
+
+    workbook = next(synth_league.out.parent.glob("in/blb/*.xlsx"))
+    result = CliRunner().invoke(main, ["ml", "report", "--workbook", str(workbook), "--tables",
+                                       str(synth_league.out), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert pngs == ["game_outcome_calibration.png", "win_probability_calibration.png", "xg_calibration.png"]
+    assert all((tmp_path / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert "beats baseline" in result.output
