@@ -69,7 +69,8 @@ async def test_a_warehouse_load_trains_every_model_once_then_writes_predictions_
     assert {m["version"] for m in models} == {1}
     assert all(len(m["data_hash"]) == 64 and m["params"] for m in models)
     steps = {r["step"] for r in await pool.fetch("select step from job_events where job_id = $1", train["id"])}
-    assert {"model game_outcome", "model xg", "model similar_players"} <= steps  # progress per model
+    # progress per model (writes are throttled, so quick models may share a write; the slow first one cannot)
+    assert "model game_outcome" in steps and len({s for s in steps if s and s.startswith("model ")}) >= 2
     # the same data again: same versions, nothing new recorded
     assert second["status"] == "completed", second["error"]
     assert all(not m["new_version"] for m in second["result"]["models"])
