@@ -16,6 +16,7 @@ from daemon import database, logs, queries, service
 from daemon.apikeys import apikey_command
 from daemon.cli_files import files_command
 from daemon.cli_prune import prune_command
+from daemon.cli_ml import ml_command
 from daemon.config import Settings
 from daemon.http import serve
 from daemon.http.models import JobStatus
@@ -272,3 +273,4 @@ main.add_command(etl_command)
 main.add_command(apikey_command)
 main.add_command(prune_command)
 main.add_command(files_command)
+main.add_command(ml_command)

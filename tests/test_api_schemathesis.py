@@ -85,6 +85,8 @@ def test_api_answers_every_generated_request_within_its_openapi_document(live_ap
     operations = [op.ok() for op in schema.get_all_operations()]
     # the streams never end by design; their answers are covered by tests/test_api_sse.py
     operations = [op for op in operations if not op.path.endswith("/stream")]
+    # the old ML routes whose model the league's data cannot support answer 501 by design (tests/test_ml_jobs.py)
+    operations = [op for op in operations if "501" not in op.definition.raw.get("responses", {})]
     assert len(operations) >= 15
     session = requests.Session()
     failures: list[str] = []

@@ -23,6 +23,7 @@ from daemon.http import (
     routes_health,
     routes_jobs,
     routes_live,
+    routes_ml,
     routes_staging,
     routes_upload,
 )
@@ -35,7 +36,7 @@ log = structlog.get_logger()
 
 # Streams first: /api/jobs/stream must win over /api/jobs/{job_id}.
 ROUTE_MODULES = (routes_live, routes_jobs, routes_etl, routes_upload, routes_staging, *compat.ROUTE_MODULES,
-                 routes_health, routes_files)
+                 routes_health, routes_files, routes_ml)
 OPENAPI = web.AppKey("openapi", dict)
 EXPOSED_HEADERS = "Location, Job-Existing, Link"
 PORTAL_DIR = Path(__file__).parent / "portal"
