@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         default=20, ge=0, validation_alias="BENCHSIGHT_RETAIN_ETL_RUNS",
         description="The newest N finished ETL jobs are kept whatever their age (history never goes empty).",
     )
+    retain_file_days: float = Field(
+        default=90.0, ge=0, validation_alias="BENCHSIGHT_RETAIN_FILE_DAYS",
+        description="Stored file versions nothing references (current input, pin, kept ETL run, active job), and "
+                    "ETL runs past the newest BENCHSIGHT_RETAIN_ETL_RUNS, go after this many days; 0 keeps them.",
+    )
     prune_interval_seconds: float = Field(
         default=300.0, gt=0, validation_alias="BENCHSIGHT_PRUNE_INTERVAL_SECONDS",
         description="How often one daemon (the holder of the prune lease) prunes.",

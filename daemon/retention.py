@@ -29,13 +29,14 @@ class Retention:
 
     completed_after: timedelta | None  # completed and cancelled jobs
     failed_after: timedelta | None
-    keep_etl_runs: int  # the newest N finished ETL jobs stay whatever their age
+    keep_etl_runs: int  # the newest N finished ETL jobs (and recorded runs) stay whatever their age
     batch: int
+    files_after: timedelta | None = None  # unreferenced stored files and old ETL runs
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
         return cls(_days(settings.retain_completed_days), _days(settings.retain_failed_days),
-                   settings.retain_etl_runs, settings.prune_batch)
+                   settings.retain_etl_runs, settings.prune_batch, _days(settings.retain_file_days))
 
     @property
     def args(self) -> tuple:
@@ -44,7 +45,7 @@ class Retention:
 
     def describe(self) -> dict:
         return {"completed_days": _as_days(self.completed_after), "failed_days": _as_days(self.failed_after),
-                "keep_etl_runs": self.keep_etl_runs, "batch": self.batch}
+                "file_days": _as_days(self.files_after), "keep_etl_runs": self.keep_etl_runs, "batch": self.batch}
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class PruneResult:
     batches: int
     seconds: float
     started_at: datetime
+    files: dict[str, int] | None = None  # etl runs, file versions and files deleted
 
 
 def _days(days: float) -> timedelta | None:
@@ -85,10 +87,17 @@ async def prune(pool: asyncpg.Pool, retention: Retention, *, worker: str, lease_
         if lease_seconds is not None and not await take_lease(pool, worker, lease_seconds):
             log.warning("prune.lease_lost", worker=worker, jobs=jobs)
             break
-    result = PruneResult(jobs, events, batches, round(time.monotonic() - clock, 3), started)
+    files = {"runs": 0, "versions": 0, "files": 0}
+    while retention.files_after is not None:
+        row = await pool.fetchrow("select * from prune_files($1, $2, $3)", retention.files_after, retention.batch,
+                                  retention.keep_etl_runs)
+        files = {k: files[k] + row[k] for k in files}
+        if not any(row.values()):
+            break
+    result = PruneResult(jobs, events, batches, round(time.monotonic() - clock, 3), started, files)
     if record:
         await pool.execute("select record_prune($1, $2, $3, $4, $5, $6)", worker, started, jobs, events, batches,
-                           retention.describe())
+                           {**retention.describe(), "deleted_files": files})
     return result
 
 

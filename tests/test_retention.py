@@ -227,3 +227,26 @@ async def test_users_cannot_call_the_pruner_or_read_its_tables(pool):
                 with pytest.raises(Exception, match="permission denied"):
                     async with conn.transaction():
                         await conn.execute(sql)
+
+
+async def test_unreferenced_old_file_versions_go_and_current_pinned_or_used_ones_stay(pool, tmp_path):
+    from daemon.filestore import FileStore
+
+    store = FileStore(pool, tmp_path / "cache", limit_bytes=1_000_000)
+    old = await store.put(b"v1", name="7.json", role="tracker", game_id=7, format="json")
+    pinned = await store.put(b"p1", name="8.json", role="tracker", game_id=8, format="json")
+    await store.put(b"p2", name="8.json", role="tracker", game_id=8, format="json")
+    used = await store.put(b"u1", name="9.json", role="tracker", game_id=9, format="json")
+    await store.put(b"u2", name="9.json", role="tracker", game_id=9, format="json")
+    current = await store.put(b"v2", name="7.json", role="tracker", game_id=7, format="json")
+    await store.pin(pinned.id)
+    await pool.execute("insert into job_requests (kind, params) values ('staging_tracking', $1)",
+                       {"file": "raw/tracking/9.json", "sha256": used.sha256})
+    await pool.execute("update file_versions set uploaded_at = now() - interval '100 days'")
+    await pool.execute("update files set created_at = now() - interval '100 days'")
+    files_only = Retention(None, None, keep_etl_runs=0, batch=100, files_after=timedelta(days=90))
+    result = await prune(pool, files_only, worker="test")
+    assert result.files == {"runs": 0, "versions": 1, "files": 1}
+    kept = {r["id"] for r in await pool.fetch("select id from file_versions")}
+    assert old.id not in kept and {pinned.id, used.id, current.id} <= kept
+    assert not await pool.fetchval("select exists(select 1 from files where sha256 = $1)", old.sha256)
