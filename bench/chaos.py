@@ -250,7 +250,7 @@ async def _retrying(url: str, action, *, give_up: float) -> object:
                 return await action(conn)
             finally:
                 await conn.close()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
             if time.monotonic() > give_up:
                 raise
             await asyncio.sleep(0.2)
@@ -292,7 +292,7 @@ async def _terminate_backends(url: str, rounds: int, window: float) -> int:
                     "and coalesce(application_name, '') <> $1 and backend_type = 'client backend'", APP_NAME)
             finally:
                 await conn.close()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
             pass  # the database is restarting: nothing to terminate
     return terminated
 
@@ -440,7 +440,8 @@ async def _count_outcomes(url: str, report: Report, hostile_ids: list, ups: list
             report.completed += r["status"] == "completed"
             report.stuck += r["status"] in ("pending", *RUNNING)
             report.lost += r["status"] != "completed"
-        report.lost += max(0, report.jobs - sum(1 for r in rows if r["id"] not in hostile))
+        # an insert retried after a restart may have landed twice: the rows are the jobs (lost: never completed)
+        report.jobs = sum(1 for r in rows if r["id"] not in hostile)
         report.failed_attempts = await conn.fetchval(
             "select count(*) from job_events e join job_requests j on j.id = e.job_id "
             "where j.kind = 'sleep' and e.message like 'retry scheduled%'")
