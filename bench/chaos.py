@@ -2,7 +2,7 @@
 is restarted and the daemons' backends are terminated; then it counts what a user would see go wrong.
 
     python bench/chaos.py [--jobs 1500] [--workers 3] [--seconds 40] [--kill-every 6] [--restarts 2]
-                          [--down-seconds 3] [--terminations 80] [--lease 5] [--hostile-dir DIR]
+                          [--down-seconds 3] [--terminations 80] [--lease 10] [--hostile-dir DIR]
 
 Prints: jobs lost (not completed once everything settled), stuck jobs (still pending or running), concurrent
 duplicate runs (two copies of one job running at the same time, anywhere), sequential re-runs (expected after a
@@ -99,7 +99,7 @@ class Plan:
     restarts: int = 2
     down_seconds: float = 3.0
     terminations: int = 80  # pg_terminate_backend rounds, spread over the chaos
-    lease: int = 5
+    lease: int = 10
     concurrency: int = 16
     seed: int = 1
 
