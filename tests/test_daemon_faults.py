@@ -273,3 +273,16 @@ async def test_job_several_leases_long_completes_on_its_worker_while_another_wai
                                        "'lease expired%'", job["id"])
     assert lease_errors == 0
 
+
+
+def test_notifier_never_blocks_when_systemd_does_not_read(fake_systemd):  # noqa: F811
+    """A unix datagram receiver with a full queue makes a blocking sendto wait forever, and with it the whole
+    event loop (found by the watchdog test under load): the notifier drops the message instead."""
+    import threading
+
+    notifier = systemd.Notifier(str(fake_systemd.path))
+    sent = threading.Thread(target=lambda: [notifier.notify("WATCHDOG=1") for _ in range(200)], daemon=True)
+    sent.start()
+    sent.join(5)
+    assert not sent.is_alive(), "notify blocked on a receiver that does not read"
+    notifier.close()
