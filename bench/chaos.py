@@ -2,7 +2,7 @@
 is restarted and the daemons' backends are terminated; then it counts what a user would see go wrong.
 
     python bench/chaos.py [--jobs 1500] [--workers 3] [--seconds 40] [--kill-every 6] [--restarts 2]
-                          [--down-seconds 3] [--terminations 80] [--lease 5] [--hostile-dir DIR]
+                          [--down-seconds 3] [--terminations 80] [--lease 10] [--hostile-dir DIR]
 
 Prints: jobs lost (not completed once everything settled), stuck jobs (still pending or running), concurrent
 duplicate runs (two copies of one job running at the same time, anywhere), sequential re-runs (expected after a
@@ -99,7 +99,7 @@ class Plan:
     restarts: int = 2
     down_seconds: float = 3.0
     terminations: int = 80  # pg_terminate_backend rounds, spread over the chaos
-    lease: int = 5
+    lease: int = 10
     concurrency: int = 16
     seed: int = 1
 
@@ -117,10 +117,12 @@ class Report:
     restarts: int = 0
     terminated_backends: int = 0
     unexpected_exits: int = 0
+    refused_starts: int = 0
     never_retrieved: int = 0
     tracebacks: int = 0
     recovery_claim_s: list[float] = field(default_factory=list)
     recovery_outcome_s: list[float] = field(default_factory=list)
+    lost_reasons: dict[str, int] = field(default_factory=dict)  # error of each lost job, first 60 characters
     hostile_ended: int = 0
     hostile_stuck: int = 0
     settle_s: float = 0.0
@@ -132,10 +134,12 @@ class Report:
 
         out = [
             f"jobs: {self.jobs}, completed {self.completed}, lost {self.lost} (goal 0), stuck {self.stuck} (goal 0)",
+            *([f"lost jobs by error: {self.lost_reasons}"] if self.lost_reasons else []),
             f"concurrent duplicate runs: {self.concurrent_duplicates} (goal 0); sequential re-runs: {self.reruns} "
             f"(after SIGKILLs: expected)",
             f"handler-failed attempts: {self.failed_attempts}; never-retrieved task exceptions: {self.never_retrieved};"
-            f" tracebacks in worker logs: {self.tracebacks}; unexpected worker exits: {self.unexpected_exits}",
+            f" tracebacks in worker logs: {self.tracebacks}; unexpected worker exits: {self.unexpected_exits} (and "
+            f"{self.refused_starts} restarts refused while the database was down)",
             f"faults: {self.kills} SIGKILLs, {self.restarts} database restarts, "
             f"{self.terminated_backends} backends terminated",
             f"recovery after the database came back: first claim {worst(self.recovery_claim_s)}, "
@@ -165,7 +169,9 @@ class Workers:
         self.deaths: dict[int, float] = {}  # pid -> when it died (ends its unfinished copies)
         self.killed: set[int] = set()
         self.unexpected_exits = 0
+        self.refused_starts = 0  # a worker started while the database was down exits 1 (systemd retries it)
         self.logs: list[Path] = []
+        self.log_of: dict[int, Path] = {}
 
     def start(self, slot: int) -> None:
         self.generation[slot] += 1
@@ -182,6 +188,7 @@ class Workers:
             self.procs[slot] = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--as-worker",
                                                  str(self.run_log)], cwd=ROOT, env=env, stdout=out,
                                                 stderr=subprocess.STDOUT)
+        self.log_of[self.procs[slot].pid] = log
 
     def kill_one(self, rng: random.Random) -> None:
         slot = rng.choice(sorted(self.procs))
@@ -197,7 +204,7 @@ class Workers:
             if proc.poll() is not None:
                 self.deaths.setdefault(proc.pid, time.time())
                 if proc.pid not in self.killed:
-                    self.unexpected_exits += 1
+                    self._count_exit(proc)
                 self.start(slot)
 
     def stop_all(self) -> None:
@@ -212,7 +219,14 @@ class Workers:
                 proc.wait()
             self.deaths.setdefault(proc.pid, time.time())
             if proc.returncode not in (0, -signal.SIGKILL, -signal.SIGTERM) and proc.pid not in self.killed:
-                self.unexpected_exits += 1
+                self._count_exit(proc)
+
+    def _count_exit(self, proc: subprocess.Popen) -> None:
+        text = self.log_of[proc.pid].read_text(errors="replace")
+        if proc.returncode == 1 and "cannot connect to the database" in text and "daemon.started" not in text:
+            self.refused_starts += 1
+        else:
+            self.unexpected_exits += 1
 
 
 def _install_run_probe(run_log: str) -> None:
@@ -250,7 +264,7 @@ async def _retrying(url: str, action, *, give_up: float) -> object:
                 return await action(conn)
             finally:
                 await conn.close()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
             if time.monotonic() > give_up:
                 raise
             await asyncio.sleep(0.2)
@@ -292,7 +306,7 @@ async def _terminate_backends(url: str, rounds: int, window: float) -> int:
                     "and coalesce(application_name, '') <> $1 and backend_type = 'client backend'", APP_NAME)
             finally:
                 await conn.close()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
             pass  # the database is restarting: nothing to terminate
     return terminated
 
@@ -387,7 +401,7 @@ async def run_chaos(plan: Plan, *, hostile: list[Path] | None = None, folder: Pa
         stop_restarter.set()
         await restarter
         workers.stop_all()
-        report.unexpected_exits = workers.unexpected_exits
+        report.unexpected_exits, report.refused_starts = workers.unexpected_exits, workers.refused_starts
         await _count_outcomes(pg.url, report, hostile_ids, ups, chaos_began)
         _count_runs(run_log, workers.deaths, report)
         _scan_logs(workers.logs, report)
@@ -430,7 +444,7 @@ async def _settle(url: str, *, give_up: float) -> None:
 async def _count_outcomes(url: str, report: Report, hostile_ids: list, ups: list[float], chaos_began: float) -> None:
     conn = await _connect(url)
     try:
-        rows = await conn.fetch("select id, kind, status from job_requests")
+        rows = await conn.fetch("select id, kind, status, error from job_requests")
         hostile = set(hostile_ids)
         for r in rows:
             if r["id"] in hostile:
@@ -439,8 +453,12 @@ async def _count_outcomes(url: str, report: Report, hostile_ids: list, ups: list
                 continue
             report.completed += r["status"] == "completed"
             report.stuck += r["status"] in ("pending", *RUNNING)
-            report.lost += r["status"] != "completed"
-        report.lost += max(0, report.jobs - sum(1 for r in rows if r["id"] not in hostile))
+            if r["status"] != "completed":
+                report.lost += 1
+                reason = f"{r['status']}: {(r['error'] or '')[:60]}"
+                report.lost_reasons[reason] = report.lost_reasons.get(reason, 0) + 1
+        # an insert retried after a restart may have landed twice: the rows are the jobs (lost: never completed)
+        report.jobs = sum(1 for r in rows if r["id"] not in hostile)
         report.failed_attempts = await conn.fetchval(
             "select count(*) from job_events e join job_requests j on j.id = e.job_id "
             "where j.kind = 'sleep' and e.message like 'retry scheduled%'")

@@ -36,6 +36,7 @@ log = structlog.get_logger()
 
 # What a lost or restarting database raises; logged without a traceback. Anything else is logged with one.
 CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+DEAD_CONNECTION_ERRORS = (asyncpg.ConnectionDoesNotExistError, asyncpg.InternalClientError)
 LEASE_MARGIN_SECONDS = 0.5  # a job is stopped this long (plus one lease-watch pass) before its lease ends
 EXIT_FLUSH_SECONDS = 5.0  # how long a stopping daemon keeps trying to write its last outcomes
 
@@ -178,15 +179,16 @@ class Dispatcher:
     async def _loop(self, name: str, step: Callable[[], Awaitable[None]], *, every: float = 0.0) -> None:
         """Run step() every `every` seconds, forever. An exception ends only that pass: it is logged and the
         next pass comes after a growing pause (at most `every`, or 1 s for event-driven steps)."""
-        failures = 0
+        failures, pause = 0, every
         while True:
-            await asyncio.sleep(_backoff(failures, cap=max(every, 1.0)) if failures else every)
+            await asyncio.sleep(pause)
             try:
                 await step()
-                failures = 0
+                failures, pause = 0, every
             except Exception as exc:
                 failures += 1
                 _log_failure(f"daemon.{name.replace(' ', '_')}_failed", exc, failures=failures)
+                pause = self._pause_after(exc, failures, cap=max(every, 1.0))
 
     async def _keep_feed(self, feed: Feed) -> None:
         """Run a feed; one that raises or returns is restarted after a backoff, then we catch up once."""
@@ -220,7 +222,15 @@ class Dispatcher:
         except Exception as exc:
             self._claim_failures += 1
             _log_failure("daemon.claim_failed", exc, failures=self._claim_failures)
-            asyncio.get_running_loop().call_later(_backoff(self._claim_failures, cap=2.0), self.wake)
+            asyncio.get_running_loop().call_later(self._pause_after(exc, self._claim_failures, cap=2.0), self.wake)
+
+    def _pause_after(self, exc: Exception, failures: int, *, cap: float) -> float:
+        """How long to wait before the next try. A pooled connection that the server closed while idle (a
+        terminated backend, a restart) fails on its next use: the next try gets another connection, so up to
+        a pool's worth of such failures are retried at once; anything else backs off."""
+        if isinstance(exc, DEAD_CONNECTION_ERRORS) and failures <= self.settings.pool_size:
+            return 0.01
+        return _backoff(failures, cap=cap)
 
     async def _claim_and_start(self) -> None:
         """Claim while there are free slots and the last claim came back full."""

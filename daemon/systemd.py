@@ -45,6 +45,8 @@ class Notifier:
         try:
             if self._socket is None:
                 self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                # never block the event loop: a receiver whose queue is full loses this message instead
+                self._socket.setblocking(False)
             self._socket.sendto("\n".join(fields).encode(), target)
             return True
         except OSError as exc:
@@ -99,6 +101,7 @@ async def _watchdog_loop(notifier: Notifier, dispatcher: Dispatcher, stop: async
     WatchdogSec=.
     """
     last = dispatcher.loop_ticks
+    reported: str | None = None
     while not stop.is_set():
         dispatcher.wake()
         try:
@@ -116,8 +119,11 @@ async def _watchdog_loop(notifier: Notifier, dispatcher: Dispatcher, stop: async
         if problem is not None:
             log.warning("systemd.watchdog_withheld", problem=problem,
                         hint="systemd restarts us if this lasts WatchdogSec=")
-            notifier.notify(f"STATUS=unhealthy: {problem}")
+            if problem != reported:
+                notifier.notify(f"STATUS=unhealthy: {problem}")
+                reported = problem
             continue
+        reported = None
         notifier.notify("WATCHDOG=1", f"STATUS={_status(dispatcher)}")
 
 
