@@ -83,10 +83,16 @@ async def json_body(request: web.Request, model: type[M]) -> M:
         value = await asyncio.to_thread(_parse_body, raw, model)
     else:
         value = _parse_body(raw, model)
-    found = await admission.problems(value, request.app[POOL], request.app[SETTINGS].data_dir)
+    await admit(request, value)
+    return value
+
+
+async def admit(request: web.Request, params: BaseModel) -> None:
+    """422 for what the params model cannot check alone (daemon.admission: games in the schedule, files in the
+    data dir); every route that builds a job's params calls it, the compatibility routes too."""
+    found = await admission.problems(params, request.app[POOL], request.app[SETTINGS].data_dir)
     if found:
         raise ApiError(422, [field_error(["body", name], message) for name, message in found])
-    return value
 
 
 def _parse_body(raw: bytes, model: type[M]) -> M:

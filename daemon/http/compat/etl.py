@@ -64,7 +64,9 @@ def etl_params(req: TriggerEtlRequest) -> EtlParams:
 async def trigger(request: web.Request, req: TriggerEtlRequest) -> web.Response:
     """Ours: an `etl` job (handlers/etl.py). One warehouse writer runs at a time across all daemons; the same
     request while its job is active returns that job (200, Job-Existing: true)."""
-    job, created = await jobs.enqueue(request.app[POOL], "etl", etl_params(req), requested_by=jobs.requested_by(request))
+    params = etl_params(req)
+    await inputs.admit(request, params)
+    job, created = await jobs.enqueue(request.app[POOL], "etl", params, requested_by=jobs.requested_by(request))
     return jobs.job_created_response(job, created)
 
 

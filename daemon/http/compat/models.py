@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from daemon.http.models import JobOut
-
+from handlers.etl import MAX_GAMES, GameId  # the same limits as our own models
+from handlers.upload import UploadParams
 
 class TriggerEtlRequest(BaseModel):
     """POST /api/etl/trigger (the old TriggerETLRequest)."""
@@ -18,8 +19,11 @@ class TriggerEtlRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", title="TriggerETLRequest")
 
     mode: str = Field(description="full, incremental, single or test.")
-    game_ids: list[int] | None = Field(default=None, description="Games to build (required for mode single).")
-    exclude_game_ids: list[int] | None = Field(default=None, description="Games to leave out.")
+    game_ids: list[GameId] | None = Field(default=None, max_length=MAX_GAMES,
+                                          description="Games to build (required for mode single); each in the "
+                                                      "league schedule.")
+    exclude_game_ids: list[GameId] | None = Field(default=None, max_length=MAX_GAMES,
+                                                  description="Games to leave out; each in the league schedule.")
     source: str | None = Field(default="excel", description="excel (files) or supabase (staging tables; "
                                                             "'staging' is accepted too).")
     options: dict[str, Any] | None = Field(default_factory=dict, description="wipe, clean, validate, "
@@ -37,7 +41,9 @@ class UploadRequest(BaseModel):
                                            "kept and reported as ignored.")
     pattern: str | None = Field(default=None, description="Ours: a glob over catalog names (mode pattern).")
     dry_run: bool = Field(default=False, description="Ours: count what would be loaded; change nothing.")
-    db_schema: str = Field(default="public", alias="schema", description="Ours: the target PostgreSQL schema.")
+    db_schema: str = UploadParams.model_fields["db_schema"]
+    run_id: int | None = Field(default=None, description="Ours: the ETL run to load (default the newest).")
+    local_output: bool = Field(default=False, description="Ours: load the host's output/ instead of a run.")
 
 
 class GenerateSchemaRequest(BaseModel):

@@ -27,7 +27,8 @@ def upload_params(req: UploadRequest) -> UploadParams:
     if req.mode not in MODES:
         raise ApiError(400, f"Invalid mode {req.mode!r}: use all, dims, facts, qa, basic or tracking.")
     data = {"mode": "tables" if req.tables else req.mode, "tables": req.tables or [], "pattern": req.pattern,
-            "dry_run": req.dry_run, "schema": req.db_schema, "options": req.options or {}}
+            "dry_run": req.dry_run, "schema": req.db_schema, "options": req.options or {}, "run_id": req.run_id,
+            "local_output": req.local_output}
     return inputs.validate(UploadParams, data, "body", json_text=json.dumps(data).encode())
 
 
