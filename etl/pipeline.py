@@ -137,7 +137,7 @@ def run(
     if not blb.exists():
         return fail(f"league workbook {blb} does not exist")
     league_digest = file_hash(blb)
-    new_index[str(blb.resolve())] = {"sha256": league_digest, "role": "league"}
+    new_index[str(blb.absolute())] = {"sha256": league_digest, "role": "league"}
     hit = cache.get(f"{league_digest}.league")
     lb: LeagueBuild | None = hit.value if hit is not None and isinstance(hit.value, LeagueBuild) else None
     try:
@@ -225,7 +225,7 @@ def _plan(inputs: list[_Input], selected: set[int] | None, excluded: set[int], c
         if gid is not None and gid in excluded:
             outcomes.setdefault(gid, GameOutcome("skipped")).source.append(item.path.name)
             continue
-        key = str(item.path.resolve())
+        key = str(item.path.absolute())
         if selected is not None and (gid is None or gid not in selected):
             prev = index.get(key)
             hit = cache.get(prev["sha256"]) if prev else None

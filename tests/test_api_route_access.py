@@ -56,7 +56,8 @@ def expected(scope: str, caller: str, names_a_job: bool) -> str:
 
 def _matches(want: str, status: int) -> bool:
     if want == "allowed":
-        return status not in (401, 403) and status < 500
+        # 501: a route of the old API whose model the league's data cannot support says so (by design)
+        return status not in (401, 403) and (status < 500 or status == 501)
     return status == int(want)
 
 

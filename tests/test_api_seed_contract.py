@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,7 +162,13 @@ def test_incremental_rebuilds_only_changed_inputs(server):
     tracking = server.data_dir / "raw" / "tracking"
     game = server.game_ids[1]
     original = next(p for p in sorted(tracking.iterdir()) if p.name.startswith(str(game)))
-    shutil.copy(original, tracking / f"{game}_copy{original.suffix}")  # a new file of that game
+    changed_copy = tracking / f"{game}_copy{original.suffix}"  # a new version of that game's file
+    shutil.copy(original, changed_copy)
+    if original.suffix == ".json":
+        changed_copy.write_bytes(original.read_bytes() + b"\n")
+    else:
+        with zipfile.ZipFile(changed_copy, "a") as book:  # same sheets, other bytes (a zip comment)
+            book.comment = b"second version"
     changed = wait_for_end(server, "/api/etl/status",
                            post(server, "/api/etl/trigger", {"mode": "incremental"}).json()["job_id"])
     assert changed["status"] == "completed", changed
