@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from daemon.http.models import JobOut
+from daemon.http.models import JobOut, JobSummaryOut
 from handlers.etl import MAX_GAMES, GameId  # the same limits as our own models
 from handlers.upload import UploadParams
 
@@ -144,7 +144,8 @@ class BlbTableListOut(BaseModel):
     count: int
 
 
-class JobHistoryOut(RootModel[list[JobOut]]):
-    """GET /api/etl/history: a plain list of jobs, newest first."""
+class JobHistoryOut(RootModel[list[JobSummaryOut]]):
+    """GET /api/etl/history: a plain list of jobs, newest first, as summaries (the old JobResponse's fields
+    the portal reads: status, progress, step, tables_created, errors, times; read a job for params/result)."""
 
     model_config = ConfigDict(title="JobHistory")
