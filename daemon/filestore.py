@@ -3,7 +3,7 @@ local cache of it.
 
 Every input a job needs (the league workbook, tracker files) and every ETL output archive is stored once in
 `files` by its SHA-256 and recorded per upload in `file_versions`; which versions are the league's current
-inputs is the view `current_inputs`. A daemon on any host materialises what a job needs into
+inputs is the SQL function `current_inputs()`. A daemon on any host materialises what a job needs into
 `<data dir>/cache/files/<sha[:2]>/<sha>`, checking the hash of a cached copy before every use (a copy whose
 bytes changed on disk is fetched again), and may evict the least recently used copies.
 """
@@ -185,7 +185,7 @@ class FileStore:
     async def current_inputs(self, *, game_id: int | None = None) -> list[FileVersion]:
         """The league's current inputs: one league workbook, one tracker file per game and format."""
         rows = await self.pool.fetch(
-            "select * from current_inputs where ($1::bigint is null or game_id = $1) order by role, game_id, format",
+            "select * from current_inputs() where ($1::bigint is null or game_id = $1) order by role, game_id, format",
             game_id)
         return [FileVersion.of(r) for r in rows]
 

@@ -2,7 +2,7 @@
 -- job. Content is stored once by its SHA-256 (`files`); every upload of it is a `file_versions` row (name,
 -- what it is an input for, who, when, from where). Which versions are the league's current inputs is data
 -- too: per slot (the league workbook; per game and format one tracker file) the newest version wins unless an
--- admin pinned an older one (`input_pins`). ETL runs are recorded in `etl_runs` with their inputs and the
+-- admin pinned an older one (`input_pins`, read through current_inputs()). ETL runs are recorded in `etl_runs` with their inputs and the
 -- archive of their output tables, so an upload on any host loads exactly the run it names.
 
 create table if not exists public.files (
@@ -44,21 +44,26 @@ create table if not exists public.input_pins (
     pinned_at  timestamptz not null default now()
 );
 
--- The current inputs: per slot the pinned version, else the newest upload.
-create or replace view public.current_inputs as
-with newest as (
-    select distinct on (public.input_slot(v.role, v.game_id, v.format))
-           public.input_slot(v.role, v.game_id, v.format) as slot, v.id
-    from public.file_versions v
-    where v.role in ('league_workbook', 'tracker')
-    order by public.input_slot(v.role, v.game_id, v.format), v.uploaded_at desc, v.id desc
-)
-select n.slot, v.id as version_id, v.sha256, v.name, v.role, v.game_id, v.format, f.size, v.uploaded_by,
-       v.uploaded_at, v.source, (p.slot is not null) as pinned
-from newest n
-left join public.input_pins p on p.slot = n.slot
-join public.file_versions v on v.id = coalesce(p.version_id, n.id)
-join public.files f on f.sha256 = v.sha256;
+-- The current inputs: per slot the pinned version, else the newest upload. A function, not a view: the public
+-- schema's views are the dashboard's (sql/views/), which the upload re-creates and checks.
+create or replace function public.current_inputs()
+returns table (slot text, version_id bigint, sha256 text, name text, role text, game_id bigint, format text,
+               size bigint, uploaded_by text, uploaded_at timestamptz, source text, pinned boolean)
+language sql stable as $$
+    with newest as (
+        select distinct on (public.input_slot(v.role, v.game_id, v.format))
+               public.input_slot(v.role, v.game_id, v.format) as slot, v.id
+        from public.file_versions v
+        where v.role in ('league_workbook', 'tracker')
+        order by public.input_slot(v.role, v.game_id, v.format), v.uploaded_at desc, v.id desc
+    )
+    select n.slot, v.id, v.sha256, v.name, v.role, v.game_id, v.format, f.size, v.uploaded_by,
+           v.uploaded_at, v.source, (p.slot is not null)
+    from newest n
+    left join public.input_pins p on p.slot = n.slot
+    join public.file_versions v on v.id = coalesce(p.version_id, n.id)
+    join public.files f on f.sha256 = v.sha256
+$$;
 
 -- Store content (once per hash; the hash is checked here, so a client writing directly cannot store bytes
 -- under another file's name) and record this upload of it. Returns the version id.
@@ -136,10 +141,9 @@ alter table public.files enable row level security;
 alter table public.file_versions enable row level security;
 alter table public.input_pins enable row level security;
 alter table public.etl_runs enable row level security;
-revoke all on public.files, public.file_versions, public.input_pins, public.etl_runs, public.current_inputs
+revoke all on public.files, public.file_versions, public.input_pins, public.etl_runs
     from public, anon, authenticated;
-grant all on public.files, public.file_versions, public.input_pins, public.etl_runs, public.current_inputs
-    to service_role;
+grant all on public.files, public.file_versions, public.input_pins, public.etl_runs to service_role;
 
 do $$
 declare
@@ -148,7 +152,7 @@ begin
     for f in
         select p.oid::regprocedure from pg_proc p
         where p.pronamespace = 'public'::regnamespace
-          and p.proname in ('put_file', 'pin_input', 'unpin_input')
+          and p.proname in ('put_file', 'pin_input', 'unpin_input', 'current_inputs')
     loop
         execute format('revoke all on function %s from public, anon, authenticated', f);
         execute format('grant execute on function %s to service_role', f);

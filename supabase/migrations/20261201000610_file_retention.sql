@@ -32,7 +32,7 @@ begin
     with doomed as (
         select v.id from public.file_versions v
         where v.uploaded_at < now() - older_than
-          and not exists (select 1 from public.current_inputs c where c.version_id = v.id)
+          and not exists (select 1 from public.current_inputs() c where c.version_id = v.id)
           and not exists (select 1 from public.input_pins p where p.version_id = v.id)
           -- the newest upload of a slot stays too (it is current again when a pin is removed)
           and (v.role not in ('league_workbook', 'tracker') or exists (
