@@ -27,7 +27,8 @@ async def test_upload_modes_load_exactly_their_catalog_sets(settings, pool):
         assert sorted(done["result"]["tables"]) == sorted(expected)  # jsonb keeps object keys sorted
         assert done["result"]["tables_created"] == expected
     assert "fact_gameroster" not in mode_tables("tracking") and "fact_events" in mode_tables("tracking")
-    assert await pool.fetchval("select to_regclass('public.dim_player')") is None  # dims were never in a set
+    # dims were never in a set: the swap creates every catalog table, but dim_player was never loaded
+    assert await pool.fetchval("select count(*) from public.dim_player") == 0
 
 
 async def test_upload_clean_drops_leftover_warehouse_tables_but_keeps_what_a_view_needs(settings, pool):

@@ -165,7 +165,7 @@ async def test_api_answers_404_for_unknown_entities_422_for_impossible_states_50
     impossible = await served.post("/api/ml/predict", json={"model": "win_probability", "inputs": {
         "home_score": -1, "away_score": 0, "period": 2, "seconds_left": 10}})
     assert impossible.status == 422
-    assert (await impossible.json())["detail"][0]["loc"][:2] == ["body", "home_score"]
+    assert (await impossible.json())["errors"][0]["loc"][:2] == ["body", "home_score"]
     period = await served.post("/api/ml/predict/real-time-win-probability", json={
         "game_id": 1, "current_score_home": 1, "current_score_away": 0, "current_period": 5,
         "time_remaining_seconds": 10})
